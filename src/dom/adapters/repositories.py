@@ -1,0 +1,319 @@
+"""Mapping between domain objects and table rows, with bulk upserts and keyset-paginated lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, time
+from typing import Any
+
+from sqlalchemy import Column, Connection, String, Table, and_, cast, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement
+
+from dom.adapters.tables import carrier_rates, carrier_services, carrier_zones, nodes, products
+from dom.domain.carriers import CarrierService, ZoneBand
+from dom.domain.catalog import Dimensions, Product
+from dom.domain.geo import Coordinates
+from dom.domain.network import (
+    Address,
+    Calendar,
+    Capability,
+    Capacity,
+    Handling,
+    HandlingCost,
+    Node,
+    NodeType,
+    Pause,
+    Weekday,
+)
+
+UPSERT_CHUNK = 5_000
+
+
+def upsert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, replacing those whose primary key exists, in one statement per chunk."""
+    if not rows:
+        return
+    keys = [column.name for column in table.primary_key.columns]
+    dialect = connection.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        statement = insert(table)
+        updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=updates)
+        connection.execute(statement, list(rows[start : start + UPSERT_CHUNK]))
+
+
+def _json_list_contains(column: Column[Any], value: str) -> ColumnElement[bool]:
+    """Portable membership test on a JSON list of strings (stored as '["a", "b"]')."""
+    return cast(column, String).like(f'%"{value}"%')
+
+
+# ---- nodes ---------------------------------------------------------------------------------
+
+
+def node_to_row(node: Node) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "name": node.name,
+        "type": node.type.value,
+        "address_line1": node.address.line1,
+        "city": node.address.city,
+        "state": node.address.state,
+        "zip": node.address.zip,
+        "latitude": node.location.latitude,
+        "longitude": node.location.longitude,
+        "timezone": node.timezone,
+        "capabilities": sorted(c.value for c in node.capabilities),
+        "handling": sorted(h.value for h in node.handling),
+        "capacity_orders": node.capacity.orders_per_day,
+        "capacity_units": node.capacity.units_per_day,
+        "capacity_labour_hours": node.capacity.labour_hours_per_day,
+        "operating_days": [d.value for d in Weekday if d in node.calendar.operating_days],
+        "holidays": sorted(d.isoformat() for d in node.calendar.holidays),
+        "cutoff": node.calendar.cutoff.strftime("%H:%M"),
+        "processing_days": node.calendar.processing_days,
+        "cost_per_order": node.cost.per_order,
+        "cost_per_unit": node.cost.per_unit,
+        "pause_reason": node.pause.reason if node.pause else None,
+        "pause_starts_at": node.pause.starts_at if node.pause else None,
+        "pause_ends_at": node.pause.ends_at if node.pause else None,
+    }
+
+
+def row_to_node(row: Any) -> Node:
+    pause = None
+    if row.pause_reason is not None and row.pause_starts_at is not None:
+        pause = Pause(row.pause_reason, row.pause_starts_at, row.pause_ends_at)
+    return Node(
+        id=row.id,
+        name=row.name,
+        type=NodeType(row.type),
+        address=Address(row.address_line1, row.city, row.state, row.zip),
+        location=Coordinates(row.latitude, row.longitude),
+        timezone=row.timezone,
+        capabilities=frozenset(Capability(c) for c in row.capabilities),
+        handling=frozenset(Handling(h) for h in row.handling),
+        capacity=Capacity(row.capacity_orders, row.capacity_units, row.capacity_labour_hours),
+        calendar=Calendar(
+            operating_days=frozenset(Weekday(d) for d in row.operating_days),
+            holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
+            cutoff=time.fromisoformat(row.cutoff),
+            processing_days=row.processing_days,
+        ),
+        cost=HandlingCost(row.cost_per_order, row.cost_per_unit),
+        pause=pause,
+    )
+
+
+def save_nodes(connection: Connection, items: Iterable[Node]) -> None:
+    upsert(connection, nodes, [node_to_row(n) for n in items])
+
+
+def get_node(connection: Connection, node_id: str) -> Node | None:
+    row = connection.execute(select(nodes).where(nodes.c.id == node_id)).first()
+    return row_to_node(row) if row else None
+
+
+def node_ids(connection: Connection) -> set[str]:
+    return set(connection.execute(select(nodes.c.id)).scalars())
+
+
+def list_nodes(
+    connection: Connection,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+    node_type: NodeType | None = None,
+    state: str | None = None,
+    capability: Capability | None = None,
+    only: str | None = None,
+) -> list[Node]:
+    conditions: list[ColumnElement[bool]] = []
+    if after is not None:
+        conditions.append(nodes.c.id > after)
+    if node_type is not None:
+        conditions.append(nodes.c.type == node_type.value)
+    if state is not None:
+        conditions.append(nodes.c.state == state)
+    if capability is not None:
+        conditions.append(_json_list_contains(nodes.c.capabilities, capability.value))
+    if only is not None:
+        conditions.append(nodes.c.id == only)
+    query = select(nodes).where(and_(*conditions)).order_by(nodes.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [row_to_node(row) for row in connection.execute(query)]
+
+
+def product_skus(connection: Connection) -> set[str]:
+    return set(connection.execute(select(products.c.sku)).scalars())
+
+
+def service_keys(connection: Connection) -> set[str]:
+    query = select(carrier_services.c.carrier, carrier_services.c.service)
+    return {f"{carrier}/{service}" for carrier, service in connection.execute(query)}
+
+
+def count_rows(connection: Connection, table: Table) -> int:
+    return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+# ---- products ------------------------------------------------------------------------------
+
+
+def product_to_row(product: Product) -> dict[str, Any]:
+    dims = product.dimensions
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "length_in": dims.length_in if dims else None,
+        "width_in": dims.width_in if dims else None,
+        "height_in": dims.height_in if dims else None,
+        "weight_lb": dims.weight_lb if dims else None,
+        "handling": sorted(h.value for h in product.handling),
+        "ship_alone": product.ship_alone,
+        "stock_tracked": product.stock_tracked,
+    }
+
+
+def row_to_product(row: Any) -> Product:
+    sizes = (row.length_in, row.width_in, row.height_in, row.weight_lb)
+    dims = None if any(v is None for v in sizes) else Dimensions(*sizes)
+    return Product(
+        sku=row.sku,
+        name=row.name,
+        dimensions=dims,
+        handling=frozenset(Handling(h) for h in row.handling),
+        ship_alone=bool(row.ship_alone),
+        stock_tracked=bool(row.stock_tracked),
+    )
+
+
+def save_products(connection: Connection, items: Iterable[Product]) -> None:
+    upsert(connection, products, [product_to_row(p) for p in items])
+
+
+def get_product(connection: Connection, sku: str) -> Product | None:
+    row = connection.execute(select(products).where(products.c.sku == sku)).first()
+    return row_to_product(row) if row else None
+
+
+def list_products(
+    connection: Connection,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+    handling: Handling | None = None,
+    search: str | None = None,
+) -> list[Product]:
+    conditions: list[ColumnElement[bool]] = []
+    if after is not None:
+        conditions.append(products.c.sku > after)
+    if handling is not None:
+        conditions.append(_json_list_contains(products.c.handling, handling.value))
+    if search:
+        pattern = f"%{search.lower()}%"
+        conditions.append(
+            func.lower(products.c.sku).like(pattern) | func.lower(products.c.name).like(pattern)
+        )
+    query = select(products).where(and_(*conditions)).order_by(products.c.sku)
+    if limit is not None:
+        query = query.limit(limit)
+    return [row_to_product(row) for row in connection.execute(query)]
+
+
+def stored_product_rows(connection: Connection) -> list[Any]:
+    """Raw rows, for the audit: stored data may predate today's validation rules."""
+    return list(connection.execute(select(products).order_by(products.c.sku)))
+
+
+# ---- carrier services ----------------------------------------------------------------------
+
+
+def save_services(connection: Connection, items: Iterable[CarrierService]) -> None:
+    """Replace each service whole: its zones and rate table are rewritten."""
+    services = list(items)
+    for service in services:
+        for table in (carrier_rates, carrier_zones):
+            connection.execute(
+                delete(table).where(
+                    (table.c.carrier == service.carrier) & (table.c.service == service.service)
+                )
+            )
+    upsert(
+        connection,
+        carrier_services,
+        [
+            {
+                "carrier": s.carrier,
+                "service": s.service,
+                "name": s.name,
+                "service_level": s.service_level,
+                "dim_divisor": s.dim_divisor,
+                "residential_surcharge": s.residential_surcharge,
+                "fuel_surcharge_pct": s.fuel_surcharge_pct,
+                "pickup_days": [d.value for d in Weekday if d in s.pickup_days],
+            }
+            for s in services
+        ],
+    )
+    zone_rows = [
+        {
+            "carrier": s.carrier,
+            "service": s.service,
+            "zone": b.zone,
+            "max_miles": b.max_miles,
+            "transit_days": b.transit_days,
+        }
+        for s in services
+        for b in s.zones
+    ]
+    rate_rows = [
+        {"carrier": s.carrier, "service": s.service, "zone": z, "weight_lb": w, "price": p}
+        for s in services
+        for (z, w), p in sorted(s.rates.items())
+    ]
+    if zone_rows:
+        connection.execute(carrier_zones.insert(), zone_rows)
+    for start in range(0, len(rate_rows), UPSERT_CHUNK):
+        connection.execute(carrier_rates.insert(), rate_rows[start : start + UPSERT_CHUNK])
+
+
+def list_services(
+    connection: Connection, *, carrier: str | None = None, service: str | None = None
+) -> list[CarrierService]:
+    """Every service with its zones and rates, built with three queries whatever the count."""
+
+    def scoped(table: Table) -> Any:
+        query = select(table)
+        if carrier is not None:
+            query = query.where(table.c.carrier == carrier)
+        if service is not None:
+            query = query.where(table.c.service == service)
+        return query
+
+    zones: dict[tuple[str, str], list[ZoneBand]] = {}
+    for row in connection.execute(scoped(carrier_zones).order_by(carrier_zones.c.zone)):
+        zones.setdefault((row.carrier, row.service), []).append(
+            ZoneBand(row.zone, row.max_miles, row.transit_days)
+        )
+    rates: dict[tuple[str, str], dict[tuple[int, int], float]] = {}
+    for row in connection.execute(scoped(carrier_rates)):
+        rates.setdefault((row.carrier, row.service), {})[(row.zone, row.weight_lb)] = row.price
+    order = (carrier_services.c.carrier, carrier_services.c.service)
+    return [
+        CarrierService(
+            carrier=row.carrier,
+            service=row.service,
+            name=row.name,
+            service_level=row.service_level,
+            dim_divisor=row.dim_divisor,
+            residential_surcharge=row.residential_surcharge,
+            fuel_surcharge_pct=row.fuel_surcharge_pct,
+            pickup_days=frozenset(Weekday(d) for d in row.pickup_days),
+            zones=tuple(zones.get((row.carrier, row.service), [])),
+            rates=rates.get((row.carrier, row.service), {}),
+        )
+        for row in connection.execute(scoped(carrier_services).order_by(*order))
+    ]

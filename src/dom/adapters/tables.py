@@ -1,0 +1,161 @@
+"""The database schema as SQLAlchemy Core tables; Alembic migrations must match it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC without zone (portable across SQLite and PostgreSQL), returns aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; attach a time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(32), nullable=False, index=True),
+    Column("address_line1", String(200), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("state", String(2), nullable=False),
+    Column("zip", String(5), nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("capabilities", JSON, nullable=False),
+    Column("handling", JSON, nullable=False),
+    Column("capacity_orders", Integer, nullable=False),
+    Column("capacity_units", Integer, nullable=False),
+    Column("capacity_labour_hours", Float, nullable=False),
+    Column("operating_days", JSON, nullable=False),
+    Column("holidays", JSON, nullable=False),
+    Column("cutoff", String(5), nullable=False),
+    Column("processing_days", Integer, nullable=False),
+    Column("cost_per_order", Float, nullable=False),
+    Column("cost_per_unit", Float, nullable=False),
+    Column("pause_reason", String(200)),
+    Column("pause_starts_at", UtcDateTime),
+    Column("pause_ends_at", UtcDateTime),
+    CheckConstraint("capacity_orders >= 0", name="capacity_orders_not_negative"),
+    CheckConstraint("capacity_units >= 0", name="capacity_units_not_negative"),
+    CheckConstraint("capacity_labour_hours >= 0", name="capacity_labour_not_negative"),
+    CheckConstraint("processing_days >= 0", name="processing_days_not_negative"),
+    CheckConstraint("cost_per_order >= 0 AND cost_per_unit >= 0", name="costs_not_negative"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("length_in", Float),
+    Column("width_in", Float),
+    Column("height_in", Float),
+    Column("weight_lb", Float),
+    Column("handling", JSON, nullable=False),
+    Column("ship_alone", Boolean, nullable=False),
+    Column("stock_tracked", Boolean, nullable=False),
+)
+
+carrier_services = Table(
+    "carrier_services",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("service", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("service_level", String(32), nullable=False),
+    Column("dim_divisor", Float, nullable=False),
+    Column("residential_surcharge", Float, nullable=False),
+    Column("fuel_surcharge_pct", Float, nullable=False),
+    Column("pickup_days", JSON, nullable=False),
+    CheckConstraint("dim_divisor > 0", name="dim_divisor_positive"),
+)
+
+carrier_zones = Table(
+    "carrier_zones",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("service", String(32), primary_key=True),
+    Column("zone", Integer, primary_key=True),
+    Column("max_miles", Float),
+    Column("transit_days", Integer, nullable=False),
+    ForeignKeyConstraint(
+        ["carrier", "service"],
+        ["carrier_services.carrier", "carrier_services.service"],
+        ondelete="CASCADE",
+    ),
+)
+
+carrier_rates = Table(
+    "carrier_rates",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("service", String(32), primary_key=True),
+    Column("zone", Integer, primary_key=True),
+    Column("weight_lb", Integer, primary_key=True),
+    Column("price", Float, nullable=False),
+    ForeignKeyConstraint(
+        ["carrier", "service"],
+        ["carrier_services.carrier", "carrier_services.service"],
+        ondelete="CASCADE",
+    ),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE")),
+    Column("channel", String(64)),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, default=lambda: datetime.now(UTC)),
+    Column("revoked_at", UtcDateTime),
+    CheckConstraint("role <> 'node' OR node_id IS NOT NULL", name="node_key_names_node"),
+    CheckConstraint("role <> 'channel' OR channel IS NOT NULL", name="channel_key_names_channel"),
+)

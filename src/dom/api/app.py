@@ -1,0 +1,37 @@
+"""Build the ASGI app: settings are read here, never at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+import dom
+from dom.api import problems
+from dom.api.routes import catalog, keys, masterdata, nodes
+from dom.config import Settings
+
+DESCRIPTION = """dom routes orders across a retail network of distribution centres, stores, dropship
+vendors and third-party warehouses.
+
+Every `/v1` call needs an API key: `Authorization: Bearer dom_…` (or `X-API-Key`). Errors are
+RFC 9457 problem details (`application/problem+json`) with a stable `code`."""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    from dom.adapters.database import make_engine
+
+    settings = settings or Settings()
+    app = FastAPI(title="dom", version=dom.__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    problems.install(app)
+    for module in (nodes, catalog, masterdata, keys):
+        app.include_router(module.router)
+
+    @app.get(
+        "/healthz", tags=["operations"], summary="Liveness: the process answers (no key needed)"
+    )
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,307 @@
+"""The `dom` command: serve, migrate, demo, import, export, audit and keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine
+
+from dom.adapters import repositories as repo
+from dom.adapters.database import make_engine, reading
+from dom.adapters.tables import nodes as nodes_table
+from dom.adapters.zip_directory import zip_directory
+from dom.config import Settings
+from dom.domain.access import LOCAL_OPERATOR, Role
+from dom.domain.errors import DomError, InvalidInput
+from dom.logs import configure_logging
+from dom.services import keys as key_service
+from dom.services import masterdata
+from dom.services.formats import parse_json
+from dom.services.schema import migrate as migrate_schema
+
+app = typer.Typer(
+    help="dom: distributed order management.", no_args_is_help=True, add_completion=False
+)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+out = Console()
+err = Console(stderr=True)
+DEMO_KEY_NAME = "local-demo"
+
+
+def _engine() -> Engine:
+    settings = Settings()
+    settings.ensure_local_dirs()
+    return make_engine(settings.database_url)
+
+
+def _fail(error: DomError) -> None:
+    err.print(f"[red]error:[/red] {error.detail}")
+    if isinstance(error, InvalidInput):
+        table = Table("source", "line", "field", "reason", title="problems", title_justify="left")
+        for problem in error.problems:
+            line = "" if problem.line is None else str(problem.line)
+            table.add_row(problem.source or "", line, problem.field, problem.reason)
+        err.print(table)
+    raise typer.Exit(2)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    engine = _engine()
+    migrate_schema(engine)
+    out.print(f"database at newest schema: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: DOM_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: DOM_PORT")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+) -> None:
+    """Serve the REST API and the console."""
+    import uvicorn
+
+    settings = Settings()
+    settings.ensure_local_dirs()
+    configure_logging(settings.log_level, json_lines=settings.json_logs)
+    uvicorn.run(
+        "dom.api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+    )
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="default: DOM_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: DOM_PORT")] = None,
+) -> None:
+    """Migrate, load the demo network into an empty database, print a local admin key, serve."""
+    from dom.services.demo import load_demo
+
+    engine = _engine()
+    migrate_schema(engine)
+    with reading(engine) as connection:
+        empty = repo.count_rows(connection, nodes_table) == 0
+    if empty:
+        out.print("empty database: loading the demo network …")
+        report = load_demo(engine, LOCAL_OPERATOR, zip_directory())
+        out.print(f"demo network loaded: {report.rows} rows")
+    key_service.revoke_keys_named(engine, DEMO_KEY_NAME)
+    issued = key_service.create_key(engine, DEMO_KEY_NAME, Role.ADMIN)
+    settings = Settings()
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    out.print(f"\n[bold]dom[/bold] at {url}  (API docs: {url}/docs)")
+    out.print(
+        f"local admin key (shown once; a new one on every start): [bold green]{issued.token}[/bold green]\n"
+    )
+    engine.dispose()
+    serve(host=host, port=port, workers=1)
+
+
+@app.command()
+def demo(
+    seed: Annotated[
+        int, typer.Option(help="random seed: the same seed builds the same network")
+    ] = 7,
+    stores: Annotated[int, typer.Option(min=0, help="number of stores")] = 60,
+    dcs: Annotated[int, typer.Option(min=1, help="number of distribution centres")] = 4,
+    skus: Annotated[int, typer.Option(min=1, help="number of products")] = 2000,
+    output: Annotated[
+        Path | None, typer.Option(help="write a JSON bundle here instead of loading it")
+    ] = None,
+) -> None:
+    """Build the realistic demo network (real US geography, seeded) and load it."""
+    from dom.services.demo import demo_network, load_demo
+
+    zips = zip_directory()
+    if output is not None:
+        data = demo_network(zips, seed=seed, stores=stores, dcs=dcs, skus=skus)
+        output.write_text(json.dumps(masterdata.as_json_bundle(data), indent=1))
+        out.print(f"wrote {output}")
+        return
+    engine = _engine()
+    migrate_schema(engine)
+    try:
+        report = load_demo(
+            engine, LOCAL_OPERATOR, zips, seed=seed, stores=stores, dcs=dcs, skus=skus
+        )
+    except DomError as error:
+        _fail(error)
+    out.print(
+        f"demo network: {report.nodes.received} nodes, {report.products.received} products, "
+        f"{report.carrier_services.received} carrier services"
+    )
+
+
+def _kind_of(path: Path) -> str:
+    stem = path.stem.lower()
+    for kind in masterdata.CSV_KINDS:
+        if (
+            stem == kind
+            or stem.startswith(kind + "-")
+            or stem.startswith(kind + "_")
+            or stem.endswith("-" + kind)
+        ):
+            return kind
+    raise typer.BadParameter(
+        f"cannot tell what {path.name} holds; name it after its kind ({', '.join(masterdata.CSV_KINDS)})"
+    )
+
+
+def read_bundle(paths: list[Path]) -> masterdata.RawBundle:
+    """Files to one import: JSON bundles, CSV files named by kind, or folders of them."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".json")))
+        else:
+            files.append(path)
+    bundle = masterdata.RawBundle()
+    csv_texts: dict[str, str] = {}
+    for path in files:
+        if not path.exists():
+            raise typer.BadParameter(f"{path} does not exist")
+        if path.suffix.lower() == ".json":
+            part = masterdata.bundle_from_json(parse_json(path.read_bytes(), path.name), path.name)
+            for name in ("nodes", "products", "services"):
+                getattr(bundle, name).extend(getattr(part, name))
+        else:
+            kind = _kind_of(path)
+            if kind in csv_texts:
+                raise typer.BadParameter(f"two files hold {kind}")
+            csv_texts[kind] = path.read_text(encoding="utf-8-sig")
+    part = masterdata.bundle_from_csv(csv_texts)
+    for name in ("nodes", "products", "services", "zones", "rates", "problems"):
+        getattr(bundle, name).extend(getattr(part, name))
+    return bundle
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[
+        list[Path], typer.Argument(help="JSON bundles, CSV files named by kind, or folders")
+    ],
+) -> None:
+    """Import master data, all or nothing; every bad row is reported with its line and reason."""
+    engine = _engine()
+    migrate_schema(engine)
+    try:
+        bundle = read_bundle(paths)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+            disable=bundle.size < 5_000,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(kind: str, done: int, total: int) -> None:
+                if kind not in tasks:
+                    tasks[kind] = bar.add_task(kind, total=total)
+                bar.update(tasks[kind], completed=done)
+
+            report = masterdata.import_master_data(
+                engine, LOCAL_OPERATOR, bundle, zip_directory(), progress
+            )
+    except DomError as error:
+        _fail(error)
+    table = Table("kind", "received", "created", "updated", title="imported", title_justify="left")
+    for kind in ("nodes", "products", "carrier_services"):
+        counts = getattr(report, kind)
+        table.add_row(kind, str(counts.received), str(counts.created), str(counts.updated))
+    out.print(table)
+
+
+@app.command()
+def export(
+    target: Annotated[Path, typer.Argument(help="a .json file, or a folder for CSV files")],
+    format: Annotated[str, typer.Option(help="json or csv")] = "json",
+) -> None:
+    """Export all master data: one JSON bundle, or one CSV file per kind in a folder."""
+    engine = _engine()
+    data = masterdata.export_master_data(engine, LOCAL_OPERATOR)
+    if format == "json":
+        target.write_text(json.dumps(masterdata.as_json_bundle(data), indent=1))
+        out.print(f"wrote {target}")
+    elif format == "csv":
+        target.mkdir(parents=True, exist_ok=True)
+        for kind, text in masterdata.csv_files(data).items():
+            (target / f"{kind}.csv").write_text(text)
+        out.print(f"wrote {len(masterdata.CSV_KINDS)} CSV files to {target}")
+    else:
+        raise typer.BadParameter("format must be json or csv")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="who or what uses the key")],
+    role: Annotated[Role, typer.Option(help="admin, channel, node or viewer")],
+    node: Annotated[str | None, typer.Option(help="for a node key: its node id")] = None,
+    channel: Annotated[str | None, typer.Option(help="for a channel key: its channel")] = None,
+) -> None:
+    """Issue a key; its secret is printed once and never stored."""
+    engine = _engine()
+    migrate_schema(engine)
+    try:
+        issued = key_service.create_key(engine, name, role, node_id=node, channel=channel)
+    except DomError as error:
+        _fail(error)
+    err.print(
+        f"key {issued.principal.key_id} ({role.value}) — store it now, it is not shown again:"
+    )
+    print(issued.token)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    table = Table("id", "name", "role", "node", "channel", "created", "revoked")
+    for key in key_service.list_keys(_engine()):
+        table.add_row(
+            key.id,
+            key.name,
+            key.role.value,
+            key.node_id or "",
+            key.channel or "",
+            key.created_at.strftime("%Y-%m-%d %H:%M"),
+            key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "",
+        )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id (see `dom keys list`)")],
+) -> None:
+    """Revoke a key at once."""
+    try:
+        key_service.revoke_key(_engine(), key_id)
+    except DomError as error:
+        _fail(error)
+    out.print(f"revoked {key_id}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app(prog_name="dom")

@@ -1,0 +1,32 @@
+"""Settings, read from DOM_* environment variables when the app or CLI is built, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOM_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/dom.sqlite3",
+        description="SQLAlchemy URL: a SQLite file (default) or postgresql+psycopg://user@host/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    json_logs: bool = False
+    cookie_secure: bool = Field(
+        default=False, description="Mark the console's session cookie Secure (behind HTTPS)"
+    )
+
+    def ensure_local_dirs(self) -> None:
+        """Create the folder of a SQLite file so a fresh clone can start at once."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            path = self.database_url[len(prefix) :]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)

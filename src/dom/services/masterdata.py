@@ -1,0 +1,567 @@
+"""Master data in and out: validate every row of an import, write all of it or none of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from dom.adapters import repositories as repo
+from dom.adapters.database import reading, writing
+from dom.adapters.zip_directory import ZipDirectory
+from dom.domain.access import Action, Principal
+from dom.domain.carriers import CarrierService, ZoneBand, service_problems
+from dom.domain.catalog import Dimensions, Product
+from dom.domain.errors import InvalidField, InvalidInput, Problem
+from dom.domain.geo import Coordinates
+from dom.domain.network import (
+    Address,
+    Calendar,
+    Capacity,
+    HandlingCost,
+    Node,
+    Pause,
+    Weekday,
+)
+from dom.domain.units import parse_length_unit, parse_weight_unit, to_inches, to_pounds
+from dom.schemas.records import (
+    NodeRecord,
+    ProductRecord,
+    RateRecord,
+    Record,
+    ServiceRateRow,
+    ServiceRecord,
+    ServiceZoneRow,
+    ZoneRecord,
+)
+from dom.services.formats import RawRow, read_csv, read_json_items, write_csv
+
+R = TypeVar("R", bound=Record)
+Progress = Callable[[str, int, int], None]
+
+NODE_COLUMNS = tuple(NodeRecord.model_fields)
+PRODUCT_COLUMNS = tuple(ProductRecord.model_fields)
+SERVICE_COLUMNS = tuple(
+    name for name in ServiceRecord.model_fields if name not in ("zones", "rates")
+)
+ZONE_COLUMNS = ("carrier", "service", "zone", "max_miles", "transit_days")
+RATE_COLUMNS = ("carrier", "service", "zone", "weight_lb", "price")
+
+
+@dataclass
+class RawBundle:
+    """Unvalidated rows of one import. Zones and rates come apart from services only in CSV."""
+
+    nodes: list[RawRow] = field(default_factory=list)
+    products: list[RawRow] = field(default_factory=list)
+    services: list[RawRow] = field(default_factory=list)
+    zones: list[RawRow] = field(default_factory=list)
+    rates: list[RawRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(
+            len(rows) for rows in (self.nodes, self.products, self.services, self.zones, self.rates)
+        )
+
+
+@dataclass(frozen=True)
+class KindReport:
+    received: int
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    nodes: KindReport
+    products: KindReport
+    carrier_services: KindReport
+
+    @property
+    def rows(self) -> int:
+        return self.nodes.received + self.products.received + self.carrier_services.received
+
+
+@dataclass(frozen=True)
+class MasterData:
+    """Validated master data, ready to store or to export."""
+
+    nodes: list[Node]
+    products: list[Product]
+    services: list[CarrierService]
+
+
+# ---- records <-> domain ------------------------------------------------------------------------
+
+
+def node_from_record(record: NodeRecord, zips: ZipDirectory) -> Node:
+    place = zips.lookup(record.zip)
+    if place is None:
+        raise InvalidField("zip", f"unknown ZIP code {record.zip}")
+    if (record.latitude is None) != (record.longitude is None):
+        raise InvalidField("latitude", "give both latitude and longitude, or neither")
+    if record.latitude is not None and record.longitude is not None:
+        location = Coordinates(record.latitude, record.longitude)
+    else:
+        location = place.location
+    timezone = record.timezone or place.timezone
+    if timezone is None:
+        raise InvalidField("timezone", f"ZIP {record.zip} has no known time zone; give one")
+    check_timezone(timezone)
+    return Node(
+        id=record.id,
+        name=record.name,
+        type=record.type,
+        address=Address(record.address_line1, record.city, record.state.upper(), record.zip),
+        location=location,
+        timezone=timezone,
+        capabilities=frozenset(record.capabilities),
+        handling=frozenset(record.handling),
+        capacity=Capacity(
+            record.capacity_orders, record.capacity_units, record.capacity_labour_hours
+        ),
+        calendar=Calendar(
+            operating_days=frozenset(record.operating_days),
+            holidays=frozenset(record.holidays),
+            cutoff=record.cutoff,
+            processing_days=record.processing_days,
+        ),
+        cost=HandlingCost(record.cost_per_order, record.cost_per_unit),
+        pause=_pause_from_record(record),
+    )
+
+
+def check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidField("timezone", f"{name!r} is not an IANA time zone") from None
+
+
+def _pause_from_record(record: NodeRecord) -> Pause | None:
+    if record.pause_reason is None:
+        if record.pause_starts_at or record.pause_ends_at:
+            raise InvalidField("pause_reason", "a pause window needs a reason")
+        return None
+    if record.pause_starts_at is None:
+        raise InvalidField("pause_starts_at", "a pause needs a start time")
+    return Pause(record.pause_reason, record.pause_starts_at, record.pause_ends_at)
+
+
+def node_to_record(node: Node) -> dict[str, Any]:
+    pause = node.pause
+    return {
+        "id": node.id,
+        "name": node.name,
+        "type": node.type.value,
+        "address_line1": node.address.line1,
+        "city": node.address.city,
+        "state": node.address.state,
+        "zip": node.address.zip,
+        "latitude": node.location.latitude,
+        "longitude": node.location.longitude,
+        "timezone": node.timezone,
+        "capabilities": sorted(c.value for c in node.capabilities),
+        "handling": sorted(h.value for h in node.handling),
+        "capacity_orders": node.capacity.orders_per_day,
+        "capacity_units": node.capacity.units_per_day,
+        "capacity_labour_hours": node.capacity.labour_hours_per_day,
+        "operating_days": [d.value for d in Weekday if d in node.calendar.operating_days],
+        "holidays": sorted(d.isoformat() for d in node.calendar.holidays),
+        "cutoff": node.calendar.cutoff.strftime("%H:%M"),
+        "processing_days": node.calendar.processing_days,
+        "cost_per_order": node.cost.per_order,
+        "cost_per_unit": node.cost.per_unit,
+        "pause_reason": pause.reason if pause else None,
+        "pause_starts_at": pause.starts_at.isoformat() if pause else None,
+        "pause_ends_at": pause.ends_at.isoformat() if pause and pause.ends_at else None,
+    }
+
+
+def product_from_record(record: ProductRecord) -> Product:
+    sizes = {"length": record.length, "width": record.width, "height": record.height}
+    given = {name: value for name, value in sizes.items() if value is not None}
+    dimensions = None
+    if given or record.weight is not None or record.stock_tracked:
+        for name in ("length", "width", "height"):
+            if sizes[name] is None:
+                raise InvalidField(name, "is required for a stock-tracked product")
+            if sizes[name] <= 0:  # type: ignore[operator]
+                raise InvalidField(name, "must be a positive number")
+        if record.weight is None:
+            raise InvalidField("weight", "is required for a stock-tracked product")
+        if record.weight <= 0:
+            raise InvalidField("weight", "must be a positive number")
+        length_unit = parse_length_unit(record.dimension_unit)
+        weight_unit = parse_weight_unit(record.weight_unit)
+        dimensions = Dimensions(
+            to_inches(given["length"], length_unit),
+            to_inches(given["width"], length_unit),
+            to_inches(given["height"], length_unit),
+            to_pounds(record.weight, weight_unit),
+        )
+    return Product(
+        sku=record.sku,
+        name=record.name,
+        dimensions=dimensions,
+        handling=frozenset(record.handling),
+        ship_alone=record.ship_alone,
+        stock_tracked=record.stock_tracked,
+    )
+
+
+def product_to_record(product: Product) -> dict[str, Any]:
+    dims = product.dimensions
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "length": dims.length_in if dims else None,
+        "width": dims.width_in if dims else None,
+        "height": dims.height_in if dims else None,
+        "dimension_unit": "in",
+        "weight": dims.weight_lb if dims else None,
+        "weight_unit": "lb",
+        "handling": sorted(h.value for h in product.handling),
+        "ship_alone": product.ship_alone,
+        "stock_tracked": product.stock_tracked,
+    }
+
+
+def service_from_record(record: ServiceRecord) -> CarrierService:
+    rates: dict[tuple[int, int], float] = {}
+    for rate in record.rates:
+        key = (rate.zone, rate.weight_lb)
+        if key in rates:
+            raise InvalidField("rates", f"zone {rate.zone}, {rate.weight_lb} lb is priced twice")
+        rates[key] = rate.price
+    zones = sorted(record.zones, key=lambda z: z.zone)
+    return CarrierService(
+        carrier=record.carrier,
+        service=record.service,
+        name=record.name,
+        service_level=record.service_level,
+        dim_divisor=record.dim_divisor,
+        residential_surcharge=record.residential_surcharge,
+        fuel_surcharge_pct=record.fuel_surcharge_pct,
+        pickup_days=frozenset(record.pickup_days),
+        zones=tuple(ZoneBand(z.zone, z.max_miles, z.transit_days) for z in zones),
+        rates=rates,
+    )
+
+
+def service_to_record(service: CarrierService) -> dict[str, Any]:
+    return {
+        "carrier": service.carrier,
+        "service": service.service,
+        "name": service.name,
+        "service_level": service.service_level,
+        "dim_divisor": service.dim_divisor,
+        "residential_surcharge": service.residential_surcharge,
+        "fuel_surcharge_pct": service.fuel_surcharge_pct,
+        "pickup_days": [d.value for d in Weekday if d in service.pickup_days],
+        "zones": [
+            {"zone": b.zone, "max_miles": b.max_miles, "transit_days": b.transit_days}
+            for b in service.zones
+        ],
+        "rates": [
+            {"zone": z, "weight_lb": w, "price": p} for (z, w), p in sorted(service.rates.items())
+        ],
+    }
+
+
+# ---- validation ------------------------------------------------------------------------------
+
+
+def _validate(model: type[R], row: RawRow, problems: list[Problem]) -> R | None:
+    try:
+        return model.model_validate(row.values)
+    except ValidationError as error:
+        for issue in error.errors():
+            where = ".".join(str(part) for part in issue["loc"]) or "record"
+            reason = "unknown field" if issue["type"] == "extra_forbidden" else issue["msg"]
+            problems.append(Problem(where, reason, line=row.line, source=row.source))
+        return None
+
+
+def _build(make: Callable[[], Any], row: RawRow, problems: list[Problem]) -> Any:
+    try:
+        return make()
+    except InvalidField as error:
+        problems.append(Problem(error.field, error.reason, line=row.line, source=row.source))
+        return None
+
+
+def _tick(progress: Progress | None, kind: str, done: int, total: int) -> None:
+    if progress is not None and (done % 2_000 == 0 or done == total):
+        progress(kind, done, total)
+
+
+def validate_bundle(
+    bundle: RawBundle, zips: ZipDirectory, progress: Progress | None = None
+) -> MasterData:
+    """Every row checked, every problem collected; raises InvalidInput listing them all."""
+    problems = list(bundle.problems)
+    nodes = _validate_nodes(bundle.nodes, zips, problems, progress)
+    products = _validate_products(bundle.products, problems, progress)
+    services = _validate_services(bundle, problems)
+    if problems:
+        raise InvalidInput(problems, f"{len(problems)} problem(s); nothing was imported")
+    return MasterData(nodes, products, services)
+
+
+def _validate_nodes(
+    rows: list[RawRow], zips: ZipDirectory, problems: list[Problem], progress: Progress | None
+) -> list[Node]:
+    nodes: list[Node] = []
+    first_line: dict[str, int] = {}
+    for done, row in enumerate(rows, start=1):
+        record = _validate(NodeRecord, row, problems)
+        if record is not None:
+            node = _build(partial(node_from_record, record, zips), row, problems)
+            if node is not None and _unique(node.id, "id", row, first_line, problems):
+                nodes.append(node)
+        _tick(progress, "nodes", done, len(rows))
+    return nodes
+
+
+def _validate_products(
+    rows: list[RawRow], problems: list[Problem], progress: Progress | None
+) -> list[Product]:
+    products: list[Product] = []
+    first_line: dict[str, int] = {}
+    for done, row in enumerate(rows, start=1):
+        record = _validate(ProductRecord, row, problems)
+        if record is not None:
+            product = _build(partial(product_from_record, record), row, problems)
+            if product is not None and _unique(product.sku, "sku", row, first_line, problems):
+                products.append(product)
+        _tick(progress, "products", done, len(rows))
+    return products
+
+
+def _unique(
+    key: str, name: str, row: RawRow, first_line: dict[str, int], problems: list[Problem]
+) -> bool:
+    if key in first_line:
+        reason = f"duplicate {name} {key!r}, first on line {first_line[key]}"
+        problems.append(Problem(name, reason, line=row.line, source=row.source))
+        return False
+    first_line[key] = row.line
+    return True
+
+
+def _validate_services(bundle: RawBundle, problems: list[Problem]) -> list[CarrierService]:
+    records: list[tuple[RawRow, ServiceRecord]] = []
+    first_line: dict[str, int] = {}
+    for row in bundle.services:
+        record = _validate(ServiceRecord, row, problems)
+        if record is not None and _unique(
+            f"{record.carrier}/{record.service}", "service", row, first_line, problems
+        ):
+            records.append((row, record))
+    records = _attach_csv_zones_and_rates(bundle, records, problems)
+    services: list[CarrierService] = []
+    for row, record in records:
+        service = _build(partial(service_from_record, record), row, problems)
+        if service is None:
+            continue
+        found = service_problems(service)
+        for problem in found:
+            problems.append(
+                Problem(
+                    problem.field,
+                    problem.reason,
+                    line=row.line,
+                    source=f"{row.source}: {service.key}",
+                )
+            )
+        if not found:
+            services.append(service)
+    return services
+
+
+def _attach_csv_zones_and_rates(
+    bundle: RawBundle, records: list[tuple[RawRow, ServiceRecord]], problems: list[Problem]
+) -> list[tuple[RawRow, ServiceRecord]]:
+    """In CSV, zones and rates are files of their own: hang them on their services."""
+    if not bundle.zones and not bundle.rates:
+        return records
+    by_key = {(r.carrier, r.service): (row, r) for row, r in records}
+    zones: dict[tuple[str, str], list[ZoneRecord]] = {}
+    rates: dict[tuple[str, str], list[RateRecord]] = {}
+    for row in bundle.zones:
+        zone = _validate(ServiceZoneRow, row, problems)
+        if zone is not None and _known_service(zone.carrier, zone.service, by_key, row, problems):
+            plain = zone.model_dump(exclude={"carrier", "service"})
+            zones.setdefault((zone.carrier, zone.service), []).append(ZoneRecord(**plain))
+    for row in bundle.rates:
+        rate = _validate(ServiceRateRow, row, problems)
+        if rate is not None and _known_service(rate.carrier, rate.service, by_key, row, problems):
+            plain = rate.model_dump(exclude={"carrier", "service"})
+            rates.setdefault((rate.carrier, rate.service), []).append(RateRecord(**plain))
+    return [
+        (row, record.model_copy(update={"zones": zones.get(key, []), "rates": rates.get(key, [])}))
+        for key, (row, record) in by_key.items()
+    ]
+
+
+def _known_service(
+    carrier: str,
+    service: str,
+    known: Mapping[tuple[str, str], object],
+    row: RawRow,
+    problems: list[Problem],
+) -> bool:
+    if (carrier, service) in known:
+        return True
+    reason = (
+        f"service {carrier}/{service} is not in the carrier services file; import them together"
+    )
+    problems.append(Problem("service", reason, line=row.line, source=row.source))
+    return False
+
+
+# ---- use cases ----------------------------------------------------------------------------
+
+
+def import_master_data(
+    engine: Engine,
+    principal: Principal,
+    bundle: RawBundle,
+    zips: ZipDirectory,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate everything, then store everything in one transaction (or nothing at all)."""
+    principal.require(Action.IMPORT_MASTER_DATA)
+    data = validate_bundle(bundle, zips, progress)
+    with writing(engine) as connection:
+        existing_nodes = repo.node_ids(connection)
+        existing_skus = repo.product_skus(connection)
+        existing_services = repo.service_keys(connection)
+        repo.save_nodes(connection, data.nodes)
+        repo.save_products(connection, data.products)
+        repo.save_services(connection, data.services)
+    if progress is not None:
+        progress("stored", bundle.size, bundle.size)
+    return ImportReport(
+        nodes=_report([n.id for n in data.nodes], existing_nodes),
+        products=_report([p.sku for p in data.products], existing_skus),
+        carrier_services=_report([s.key for s in data.services], existing_services),
+    )
+
+
+def _report(keys: Sequence[str], existing: set[str]) -> KindReport:
+    updated = sum(1 for key in keys if key in existing)
+    return KindReport(received=len(keys), created=len(keys) - updated, updated=updated)
+
+
+def export_master_data(engine: Engine, principal: Principal) -> MasterData:
+    principal.require(Action.EXPORT_MASTER_DATA)
+    with reading(engine) as connection:
+        return MasterData(
+            nodes=repo.list_nodes(connection),
+            products=repo.list_products(connection),
+            services=repo.list_services(connection),
+        )
+
+
+def as_json_bundle(data: MasterData) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "nodes": [node_to_record(n) for n in data.nodes],
+        "products": [product_to_record(p) for p in data.products],
+        "carrier_services": [service_to_record(s) for s in data.services],
+    }
+
+
+def zone_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:
+    return [
+        {
+            "carrier": s.carrier,
+            "service": s.service,
+            "zone": b.zone,
+            "max_miles": b.max_miles,
+            "transit_days": b.transit_days,
+        }
+        for s in services
+        for b in s.zones
+    ]
+
+
+def rate_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:
+    return [
+        {"carrier": s.carrier, "service": s.service, "zone": z, "weight_lb": w, "price": p}
+        for s in services
+        for (z, w), p in sorted(s.rates.items())
+    ]
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+CSV_KINDS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "nodes": (NODE_COLUMNS, NodeRecord.list_fields),
+    "products": (PRODUCT_COLUMNS, ProductRecord.list_fields),
+    "carrier_services": (SERVICE_COLUMNS, ServiceRecord.list_fields),
+    "carrier_zones": (ZONE_COLUMNS, frozenset()),
+    "carrier_rates": (RATE_COLUMNS, frozenset()),
+}
+JSON_KINDS = ("nodes", "products", "carrier_services")
+
+
+def bundle_from_csv(files: Mapping[str, str]) -> RawBundle:
+    """Files by kind (nodes, products, carrier_services, carrier_zones, carrier_rates)."""
+    bundle = RawBundle()
+    for kind, text in files.items():
+        if kind not in CSV_KINDS:
+            known = ", ".join(CSV_KINDS)
+            raise InvalidInput([Problem("kind", f"unknown kind {kind!r}; use one of {known}")])
+        columns, list_fields = CSV_KINDS[kind]
+        rows, problems = read_csv(text, f"{kind}.csv", columns, list_fields)
+        bundle.problems.extend(problems)
+        _rows_of(bundle, kind).extend(rows)
+    return bundle
+
+
+def bundle_from_json(data: Any, source: str = "body") -> RawBundle:
+    """A JSON object with any of the arrays nodes, products and carrier_services."""
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            [Problem(source, "expected a JSON object with nodes, products or carrier_services")]
+        )
+    unknown = [key for key in data if key not in JSON_KINDS]
+    if unknown:
+        raise InvalidInput([Problem(key, "unknown section", source=source) for key in unknown])
+    bundle = RawBundle()
+    for kind in JSON_KINDS:
+        if kind in data:
+            _rows_of(bundle, kind).extend(read_json_items(data[kind], kind))
+    return bundle
+
+
+def _rows_of(bundle: RawBundle, kind: str) -> list[RawRow]:
+    return {
+        "nodes": bundle.nodes,
+        "products": bundle.products,
+        "carrier_services": bundle.services,
+        "carrier_zones": bundle.zones,
+        "carrier_rates": bundle.rates,
+    }[kind]
+
+
+def csv_files(data: MasterData) -> dict[str, str]:
+    """The master data as CSV text by kind; importing these files gives the same data back."""
+    return {
+        "nodes": write_csv(NODE_COLUMNS, (node_to_record(n) for n in data.nodes)),
+        "products": write_csv(PRODUCT_COLUMNS, (product_to_record(p) for p in data.products)),
+        "carrier_services": write_csv(
+            SERVICE_COLUMNS, (service_to_record(s) for s in data.services)
+        ),
+        "carrier_zones": write_csv(ZONE_COLUMNS, zone_rows(data.services)),
+        "carrier_rates": write_csv(RATE_COLUMNS, rate_rows(data.services)),
+    }
