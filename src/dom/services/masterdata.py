@@ -441,6 +441,15 @@ def import_master_data(
     """Validate everything, then store everything in one transaction (or nothing at all)."""
     principal.require(Action.IMPORT_MASTER_DATA)
     data = validate_bundle(bundle, zips, progress)
+    report = store_master_data(engine, principal, data)
+    if progress is not None:
+        progress("stored", bundle.size, bundle.size)
+    return report
+
+
+def store_master_data(engine: Engine, principal: Principal, data: MasterData) -> ImportReport:
+    """Store validated master data in one transaction, replacing records with the same keys."""
+    principal.require(Action.IMPORT_MASTER_DATA)
     with writing(engine) as connection:
         existing_nodes = repo.node_ids(connection)
         existing_skus = repo.product_skus(connection)
@@ -448,8 +457,6 @@ def import_master_data(
         repo.save_nodes(connection, data.nodes)
         repo.save_products(connection, data.products)
         repo.save_services(connection, data.services)
-    if progress is not None:
-        progress("stored", bundle.size, bundle.size)
     return ImportReport(
         nodes=_report([n.id for n in data.nodes], existing_nodes),
         products=_report([p.sku for p in data.products], existing_skus),
