@@ -7,6 +7,7 @@ with a loud notice, unless DOM_REQUIRE_POSTGRES=1 or CI=true, where they fail in
 from __future__ import annotations
 
 import os
+import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ def postgres_required() -> bool:
 def postgres_cluster() -> Iterator[Cluster]:
     try:
         cluster = start_cluster()
-    except (FileNotFoundError, OSError, Exception) as error:  # noqa: BLE001 - reported below
+    except (OSError, subprocess.CalledProcessError) as error:
         if postgres_required():
             pytest.fail(f"PostgreSQL is required here but could not start: {error}")
         _postgres_missing.append(str(error))
