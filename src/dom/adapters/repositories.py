@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import Column, Connection, String, Table, and_, cast, delete, func, select
+from sqlalchemy import Column, Connection, String, Table, cast, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
@@ -140,7 +140,7 @@ def list_nodes(
         conditions.append(_json_list_contains(nodes.c.capabilities, capability.value))
     if only is not None:
         conditions.append(nodes.c.id == only)
-    query = select(nodes).where(and_(*conditions)).order_by(nodes.c.id)
+    query = select(nodes).where(*conditions).order_by(nodes.c.id)
     if limit is not None:
         query = query.limit(limit)
     return [row_to_node(row) for row in connection.execute(query)]
@@ -217,7 +217,7 @@ def list_products(
         conditions.append(
             func.lower(products.c.sku).like(pattern) | func.lower(products.c.name).like(pattern)
         )
-    query = select(products).where(and_(*conditions)).order_by(products.c.sku)
+    query = select(products).where(*conditions).order_by(products.c.sku)
     if limit is not None:
         query = query.limit(limit)
     return [row_to_product(row) for row in connection.execute(query)]
