@@ -327,8 +327,17 @@ def _validate_nodes(
             node = _build(partial(node_from_record, record, zips), row, problems)
             if node is not None and _unique(node.id, "id", row, first_line, problems):
                 nodes.append(node)
+        else:
+            _check_zip_anyway(row, zips, problems)
         _tick(progress, "nodes", done, len(rows))
     return nodes
+
+
+def _check_zip_anyway(row: RawRow, zips: ZipDirectory, problems: list[Problem]) -> None:
+    """A row with other errors still has its ZIP looked up, so one pass reports everything."""
+    code = row.values.get("zip")
+    if isinstance(code, str) and len(code) == 5 and code.isdigit() and zips.lookup(code) is None:
+        problems.append(Problem("zip", f"unknown ZIP code {code}", line=row.line, source=row.source))
 
 
 def _validate_products(

@@ -1,0 +1,118 @@
+"""The `dom` command as a user runs it: import and export files, keys, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dom.services import masterdata
+from tests.support.factories import node_record, product_record, service_record, store_record
+
+DOM = str(Path(sys.executable).parent / "dom")
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DOM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "COLUMNS": "200",
+    }
+    return subprocess.run([DOM, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def bundle_file(tmp_path: Path) -> Path:
+    path = tmp_path / "network.json"
+    bundle = {
+        "nodes": [node_record(), store_record()],
+        "products": [product_record("A"), product_record("B")],
+        "carrier_services": [service_record()],
+    }
+    path.write_text(json.dumps(bundle))
+    return path
+
+
+def test_import_then_export_as_csv_then_reimport_into_a_new_database(
+    tmp_path: Path, bundle_file: Path
+) -> None:
+    imported = run(tmp_path, "import", str(bundle_file))
+    assert imported.returncode == 0, imported.stderr
+    assert "nodes" in imported.stdout and "products" in imported.stdout
+    exported = run(tmp_path, "export", str(tmp_path / "csv"), "--format", "csv")
+    assert exported.returncode == 0, exported.stderr
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == sorted(
+        f"{k}.csv" for k in masterdata.CSV_KINDS
+    )
+    elsewhere = tmp_path / "second"
+    elsewhere.mkdir()
+    again = run(elsewhere, "import", str(tmp_path / "csv"))
+    assert again.returncode == 0, again.stderr
+    run(tmp_path, "export", str(tmp_path / "one.json"))
+    run(elsewhere, "export", str(tmp_path / "two.json"))
+    assert json.loads((tmp_path / "one.json").read_text()) == json.loads(
+        (tmp_path / "two.json").read_text()
+    )
+
+
+def test_a_bad_file_exits_non_zero_lists_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    products = tmp_path / "products.csv"
+    products.write_text("sku,name,length,width,height,weight,colour\nA,a,1,1,1,1,red\n")
+    refused = run(tmp_path, "import", str(products))
+    assert refused.returncode == 2
+    assert "colour" in refused.stderr and "unknown column" in refused.stderr
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text(
+        masterdata.csv_files(masterdata.MasterData([], [], []))["nodes"]
+        + "x,,dc,,,,99999,,,,,,-1,,,,,,,,,,,\n"
+    )
+    refused = run(tmp_path, "import", str(nodes))
+    assert refused.returncode == 2
+    for field in ("name", "unknown ZIP code 99999", "capacity_orders", "cost_per_unit"):
+        assert field in refused.stderr
+    run(tmp_path, "export", str(tmp_path / "after.json"))
+    after = json.loads((tmp_path / "after.json").read_text())
+    assert after == {"nodes": [], "products": [], "carrier_services": []}
+
+
+def test_a_file_whose_kind_cannot_be_told_is_refused(tmp_path: Path) -> None:
+    stray = tmp_path / "stuff.csv"
+    stray.write_text("a,b\n1,2\n")
+    refused = run(tmp_path, "import", str(stray))
+    assert refused.returncode != 0
+    assert "cannot tell what stuff.csv holds" in refused.stderr
+
+
+def test_a_large_import_shows_progress(tmp_path: Path) -> None:
+    big = tmp_path / "products.csv"
+    big.write_text(
+        masterdata.write_csv(
+            masterdata.PRODUCT_COLUMNS, [product_record(f"P{i:05d}") for i in range(6000)]
+        )
+    )
+    done = run(tmp_path, "import", str(big))
+    assert done.returncode == 0, done.stderr
+    assert "6000/6000" in done.stderr
+
+
+def test_keys_are_created_listed_and_revoked_and_secrets_never_listed(tmp_path: Path) -> None:
+    created = run(tmp_path, "keys", "create", "--name", "ops", "--role", "viewer")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert token.startswith("dom_")
+    key_id = token.split("_")[1]
+    listed = run(tmp_path, "keys", "list")
+    assert key_id in listed.stdout and "viewer" in listed.stdout
+    assert token.split("_", 2)[2] not in listed.stdout
+    assert run(tmp_path, "keys", "revoke", key_id).returncode == 0
+    assert run(tmp_path, "keys", "revoke", "nosuchkey").returncode == 2
+
+
+def test_a_node_key_needs_an_existing_node(tmp_path: Path) -> None:
+    refused = run(tmp_path, "keys", "create", "--name", "s", "--role", "node", "--node", "ghost")
+    assert refused.returncode == 2
+    assert "node 'ghost' does not exist" in refused.stderr
