@@ -42,6 +42,7 @@ from dom.schemas.records import (
 from dom.services.formats import RawRow, read_csv, read_json_items, write_csv
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
 
 NODE_COLUMNS = tuple(NodeRecord.model_fields)
@@ -186,26 +187,31 @@ def node_to_record(node: Node) -> dict[str, Any]:
 
 
 def product_from_record(record: ProductRecord) -> Product:
-    sizes = {"length": record.length, "width": record.width, "height": record.height}
-    given = {name: value for name, value in sizes.items() if value is not None}
+    """Normalize units; every missing or non-positive size is reported at once."""
+    sizes = {
+        "length": record.length,
+        "width": record.width,
+        "height": record.height,
+        "weight": record.weight,
+    }
     dimensions = None
-    if given or record.weight is not None or record.stock_tracked:
-        for name in ("length", "width", "height"):
-            if sizes[name] is None:
-                raise InvalidField(name, "is required for a stock-tracked product")
-            if sizes[name] <= 0:  # type: ignore[operator]
-                raise InvalidField(name, "must be a positive number")
-        if record.weight is None:
-            raise InvalidField("weight", "is required for a stock-tracked product")
-        if record.weight <= 0:
-            raise InvalidField("weight", "must be a positive number")
-        length_unit = parse_length_unit(record.dimension_unit)
-        weight_unit = parse_weight_unit(record.weight_unit)
+    if record.stock_tracked or any(value is not None for value in sizes.values()):
+        problems: list[Problem] = []
+        for name, value in sizes.items():
+            if value is None:
+                problems.append(Problem(name, "is required for a stock-tracked product"))
+            elif value <= 0:
+                problems.append(Problem(name, "must be a positive number"))
+        length_unit = _collect(partial(parse_length_unit, record.dimension_unit), problems)
+        weight_unit = _collect(partial(parse_weight_unit, record.weight_unit), problems)
+        if problems or length_unit is None or weight_unit is None:
+            raise InvalidInput(problems)
+        given = {name: value for name, value in sizes.items() if value is not None}
         dimensions = Dimensions(
             to_inches(given["length"], length_unit),
             to_inches(given["width"], length_unit),
             to_inches(given["height"], length_unit),
-            to_pounds(record.weight, weight_unit),
+            to_pounds(given["weight"], weight_unit),
         )
     return Product(
         sku=record.sku,
@@ -215,6 +221,14 @@ def product_from_record(record: ProductRecord) -> Product:
         ship_alone=record.ship_alone,
         stock_tracked=record.stock_tracked,
     )
+
+
+def _collect(parse: Callable[[], T], problems: list[Problem]) -> T | None:
+    try:
+        return parse()
+    except InvalidField as error:
+        problems.append(Problem(error.field, error.reason))
+        return None
 
 
 def product_to_record(product: Product) -> dict[str, Any]:
@@ -295,7 +309,12 @@ def _build(make: Callable[[], Any], row: RawRow, problems: list[Problem]) -> Any
         return make()
     except InvalidField as error:
         problems.append(Problem(error.field, error.reason, line=row.line, source=row.source))
-        return None
+    except InvalidInput as error:
+        for problem in error.problems:
+            problems.append(
+                Problem(problem.field, problem.reason, line=row.line, source=row.source)
+            )
+    return None
 
 
 def _tick(progress: Progress | None, kind: str, done: int, total: int) -> None:
@@ -337,7 +356,9 @@ def _check_zip_anyway(row: RawRow, zips: ZipDirectory, problems: list[Problem]) 
     """A row with other errors still has its ZIP looked up, so one pass reports everything."""
     code = row.values.get("zip")
     if isinstance(code, str) and len(code) == 5 and code.isdigit() and zips.lookup(code) is None:
-        problems.append(Problem("zip", f"unknown ZIP code {code}", line=row.line, source=row.source))
+        problems.append(
+            Problem("zip", f"unknown ZIP code {code}", line=row.line, source=row.source)
+        )
 
 
 def _validate_products(
