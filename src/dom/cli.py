@@ -303,5 +303,65 @@ def keys_revoke(
     out.print(f"revoked {key_id}")
 
 
+@app.command()
+def audit(
+    format: Annotated[str, typer.Option(help="table or json")] = "table",
+    fail_on: Annotated[
+        str, typer.Option(help="lowest severity that fails the run: error or warning")
+    ] = "warning",
+    stale_days: Annotated[
+        int, typer.Option(min=1, help="inventory counts older than this are stale")
+    ] = 30,
+) -> None:
+    """Audit master-data quality, ranked by impact; exit 0 clean, 1 warnings, 2 errors."""
+    from rich.markup import escape
+
+    from dom.domain.audit import Severity
+    from dom.services.audit import run_audit
+    from dom.services.schema import is_current
+
+    if format not in ("table", "json"):
+        raise typer.BadParameter("format must be table or json", param_hint="--format")
+    if fail_on not in (Severity.ERROR, Severity.WARNING):
+        raise typer.BadParameter("fail-on must be error or warning", param_hint="--fail-on")
+    threshold = Severity(fail_on)
+    engine = _engine()
+    if not is_current(engine):
+        err.print("[red]error:[/red] the database schema is not current; run `dom migrate`")
+        raise typer.Exit(2)
+    try:
+        report = run_audit(engine, LOCAL_OPERATOR, zip_directory(), stale_days=stale_days)
+    except DomError as error:
+        _fail(error)
+    if format == "json":
+        print(json.dumps(report.as_dict(threshold), indent=1))
+        raise typer.Exit(report.exit_code(threshold))
+    colours = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+    if report.findings:
+        table = Table("#", "impact", "severity", "check", "subject", "message", title="audit")
+        for rank, found in enumerate(report.findings, start=1):
+            colour = colours[found.severity]
+            table.add_row(
+                str(rank),
+                f"{found.impact:g}",
+                f"[{colour}]{found.severity.value}[/{colour}]",
+                found.check,
+                escape(f"{found.subject_kind.value} {found.subject_id}"),
+                escape(found.message),
+            )
+        out.print(table)
+    plural = {Severity.ERROR: "errors", Severity.WARNING: "warnings", Severity.INFO: "info"}
+    counts = ", ".join(
+        f"{n} {severity.value if n == 1 else plural[severity]}"
+        for severity, n in report.counts.items()
+    )
+    examined = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in report.examined.items())
+    verdict = counts if report.findings else "[green]no findings[/green]"
+    out.print(f"{verdict} (examined: {examined})")
+    for note in report.notes:
+        out.print(f"[dim]note: {escape(note)}[/dim]")
+    raise typer.Exit(report.exit_code(threshold))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app(prog_name="dom")

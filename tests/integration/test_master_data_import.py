@@ -134,7 +134,9 @@ class TestBadProductRows:
         }
         assert _stored(engine).products == []
 
-    def test_every_bad_size_of_one_row_is_reported_at_once(self, engine: Engine, zips: ZipDirectory) -> None:
+    def test_every_bad_size_of_one_row_is_reported_at_once(
+        self, engine: Engine, zips: ZipDirectory
+    ) -> None:
         record = product_record("A-9", height=None, weight=0, weight_unit="stone")
         with pytest.raises(InvalidInput) as error:
             _import_json(engine, zips, {"products": [record]})
