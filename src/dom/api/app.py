@@ -7,8 +7,9 @@ from sqlalchemy import Engine
 
 import dom
 from dom.api import problems
-from dom.api.routes import catalog, keys, masterdata, nodes
+from dom.api.routes import audit, catalog, keys, masterdata, nodes
 from dom.config import Settings
+from dom.console import routes as console
 
 DESCRIPTION = """dom routes orders across a retail network of distribution centres, stores, dropship
 vendors and third-party warehouses.
@@ -25,8 +26,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     problems.install(app)
-    for module in (nodes, catalog, masterdata, keys):
+    for module in (nodes, catalog, masterdata, keys, audit):
         app.include_router(module.router)
+    app.include_router(console.router)
+    app.mount(console.STATIC_URL, console.static_files(), name="console-static")
 
     @app.get(
         "/healthz", tags=["operations"], summary="Liveness: the process answers (no key needed)"

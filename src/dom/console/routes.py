@@ -1,0 +1,301 @@
+"""The console's pages: sign in with an API key, then see the network on a map and in a table.
+
+The console calls the same services as the REST API. Its session is the API key itself, kept in
+an HttpOnly, SameSite=Strict cookie (`dom_key`, which the API's `principal` dependency also
+accepts). Forms that change the session refuse cross-site posts by their Origin header.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from sqlalchemy import Engine
+
+from dom.api.deps import COOKIE
+from dom.console.usmap import HEIGHT, WIDTH, Point, us_map
+from dom.domain.access import Principal
+from dom.domain.errors import Forbidden, Unauthenticated
+from dom.domain.network import Node, NodeStatus, NodeType
+from dom.services import network
+from dom.services.keys import authenticate
+
+STATIC_URL = "/console/static"
+LOGIN_URL = "/console/login"
+NODES_URL = "/console/nodes"
+PAGE_SIZE = 1000
+
+TYPE_LABELS = {
+    NodeType.DISTRIBUTION_CENTRE: "Distribution centre",
+    NodeType.STORE: "Store",
+    NodeType.DROPSHIP_VENDOR: "Dropship vendor",
+    NodeType.THIRD_PARTY_WAREHOUSE: "3PL warehouse",
+}
+#: stores first so the fewer, larger nodes are drawn on top of them
+DRAWING_ORDER = {
+    NodeType.STORE: 0,
+    NodeType.DROPSHIP_VENDOR: 1,
+    NodeType.THIRD_PARTY_WAREHOUSE: 2,
+    NodeType.DISTRIBUTION_CENTRE: 3,
+}
+SECURITY_HEADERS = {
+    # Everything the page uses comes from this server: no CDN, no inline script or style.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    # "no-referrer" would make browsers send `Origin: null` on our own forms.
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+router = APIRouter(include_in_schema=False)
+templates = Environment(
+    loader=PackageLoader("dom.console", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters["words"] = lambda value: str(value).replace("_", " ")
+templates.globals.update(static=STATIC_URL, type_labels=TYPE_LABELS)
+
+
+def static_files() -> StaticFiles:
+    """The console's CSS, script and icon, served from the installed package."""
+    return StaticFiles(packages=[("dom.console", "static")])
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """A node as the nodes page shows it: its status now, a note on its pause, its map point."""
+
+    node: Node
+    status: NodeStatus
+    pause_note: str
+    at: Point | None
+
+    @property
+    def summary(self) -> str:
+        place = f"{self.node.address.city}, {self.node.address.state}"
+        return f"{self.node.name} — {TYPE_LABELS[self.node.type]}, {place} — {self.status.value}"
+
+
+@dataclass(frozen=True)
+class TypeCount:
+    type: NodeType
+    label: str
+    nodes: int
+    paused: int
+
+
+# ---- pages ---------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    """The service's front door is the console."""
+    return RedirectResponse("/console", status_code=303)
+
+
+@router.get("/console")
+def console(request: Request) -> Response:
+    """The console's landing page: the network, once signed in."""
+    if _signed_in(request) is None:
+        return _to_login(request)
+    return RedirectResponse(NODES_URL, status_code=303)
+
+
+@router.get(LOGIN_URL)
+def login_form(request: Request) -> Response:
+    """The form asking for an API key (straight on to the console when already signed in)."""
+    if _signed_in(request) is not None:
+        return RedirectResponse(NODES_URL, status_code=303)
+    return _render("login.html", principal=None, error=None)
+
+
+@router.post(LOGIN_URL)
+def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
+    """Sign in: a valid key becomes the session cookie; anything else re-shows the form."""
+    if _cross_site(request):
+        return _refused_cross_site()
+    try:
+        authenticate(_engine(request), key.strip() or None)
+    except Unauthenticated as error:
+        detail = "enter an API key" if not key.strip() else error.detail
+        return _render("login.html", status_code=401, principal=None, error=detail)
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        key.strip(),
+        httponly=True,
+        samesite="strict",
+        secure=_cookie_secure(request),
+        path="/",
+    )
+    return response
+
+
+@router.post("/console/logout")
+def logout(request: Request) -> Response:
+    """Sign out: the cookie is cleared; the key itself stays valid until revoked."""
+    if _cross_site(request):
+        return _refused_cross_site()
+    response = RedirectResponse(LOGIN_URL, status_code=303)
+    _forget_cookie(request, response)
+    return response
+
+
+@router.get(NODES_URL)
+def nodes_page(request: Request, type: str = "") -> Response:
+    """The network on a map and in a table, optionally only one node type."""
+    principal = _signed_in(request)
+    if principal is None:
+        return _to_login(request)
+    try:
+        nodes = visible_nodes(_engine(request), principal)
+    except Forbidden as error:
+        return _render("refused.html", status_code=403, principal=principal, reason=error.detail)
+    chosen = _node_type(type)
+    now = datetime.now(UTC)
+    rows = [node_row(node, now) for node in nodes if chosen is None or node.type is chosen]
+    drawn = sorted((r for r in rows if r.at is not None), key=lambda r: DRAWING_ORDER[r.node.type])
+    return _render(
+        "nodes.html",
+        principal=principal,
+        rows=rows,
+        drawn=drawn,
+        off_map=len(rows) - len(drawn),
+        total=len(nodes),
+        paused=sum(1 for r in rows if r.status is NodeStatus.PAUSED),
+        counts=type_counts(nodes, now),
+        chosen=chosen,
+        background=Markup(us_map().background),  # our numbers and fixed labels, escaped
+        width=WIDTH,
+        height=HEIGHT,
+        now=now,
+    )
+
+
+# ---- building the nodes page ---------------------------------------------------------------
+
+
+def visible_nodes(engine: Engine, principal: Principal) -> list[Node]:
+    """Every node the principal may see, page by page (a node key sees only its own)."""
+    found: list[Node] = []
+    after: str | None = None
+    while True:
+        page = network.list_nodes(engine, principal, after=after, limit=PAGE_SIZE)
+        found.extend(page)
+        if len(page) < PAGE_SIZE:
+            return found
+        after = page[-1].id
+
+
+def node_row(node: Node, now: datetime) -> NodeRow:
+    """A node with its status now and its point on the map (None when the map does not show it)."""
+    at = us_map().place(node.address.state, node.location)
+    return NodeRow(node, node.status_at(now), pause_note(node, now), at)
+
+
+def pause_note(node: Node, now: datetime) -> str:
+    """The pause that covers now or is still to come, with its reason and window; else ''."""
+    pause = node.pause
+    if pause is None or (pause.ends_at is not None and pause.ends_at <= now):
+        return ""
+    until = f"until {_when(pause.ends_at)}" if pause.ends_at else "until resumed"
+    if pause.covers(now):
+        return f"{pause.reason} — since {_when(pause.starts_at)}, {until}"
+    return f"pause planned: {pause.reason} — from {_when(pause.starts_at)}, {until}"
+
+
+def type_counts(nodes: list[Node], now: datetime) -> list[TypeCount]:
+    """How many nodes of each type, and how many of those are paused now."""
+    totals = Counter(node.type for node in nodes)
+    paused = Counter(node.type for node in nodes if node.status_at(now) is NodeStatus.PAUSED)
+    return [TypeCount(t, TYPE_LABELS[t], totals[t], paused[t]) for t in NodeType]
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _node_type(value: str) -> NodeType | None:
+    """The node type a filter names; empty or unknown means every type."""
+    try:
+        return NodeType(value)
+    except ValueError:
+        return None
+
+
+# ---- session and safety --------------------------------------------------------------------
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _cookie_secure(request: Request) -> bool:
+    return bool(request.app.state.settings.cookie_secure)
+
+
+def _signed_in(request: Request) -> Principal | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        return authenticate(_engine(request), token)
+    except Unauthenticated:
+        return None
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    """Back to the login form; a cookie that no longer signs in (revoked key) is dropped."""
+    response = RedirectResponse(LOGIN_URL, status_code=303)
+    if COOKIE in request.cookies:
+        _forget_cookie(request, response)
+    return response
+
+
+def _forget_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="strict", secure=_cookie_secure(request)
+    )
+
+
+def _cross_site(request: Request) -> bool:
+    """A form posted from another site: the browser says so, or its Origin is not this host.
+
+    Browsers send Origin on every POST; a request without one (curl, scripts) cannot carry a
+    victim's cookie on its own, and the SameSite=Strict cookie already stays home.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return urlsplit(origin).netloc != request.headers.get("host")
+
+
+def _refused_cross_site() -> HTMLResponse:
+    return _render(
+        "refused.html",
+        status_code=403,
+        principal=None,
+        reason="this form was sent from another site; open the console and try again",
+    )
+
+
+def _render(template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = templates.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
