@@ -60,6 +60,7 @@ class TestNodes:
         replaced = admin.put("/v1/nodes/dc-columbus", json=node_record(capacity_orders=10))
         assert replaced.status_code == 200
         assert replaced.json()["capacity_orders"] == 10
+        assert replaced.json()["cutoff"] == "16:00"
 
     def test_an_unknown_node_is_a_404_problem(self, admin: httpx.Client) -> None:
         _assert_problem(admin.get("/v1/nodes/nowhere"), 404, "not_found")

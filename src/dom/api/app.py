@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -18,11 +22,27 @@ Every `/v1` call needs an API key: `Authorization: Bearer dom_…` (or `X-API-Ke
 RFC 9457 problem details (`application/problem+json`) with a stable `code`."""
 
 
+def _warm_caches() -> None:
+    """Load the ZIP directory and draw the map background once, off the request path."""
+    from dom.adapters.zip_directory import zip_directory
+    from dom.console.usmap import us_map
+
+    zip_directory()
+    us_map()
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    threading.Thread(target=_warm_caches, name="warm-caches", daemon=True).start()
+    yield
+    app.state.engine.dispose()
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     from dom.adapters.database import make_engine
 
     settings = settings or Settings()
-    app = FastAPI(title="dom", version=dom.__version__, description=DESCRIPTION)
+    app = FastAPI(title="dom", version=dom.__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     problems.install(app)

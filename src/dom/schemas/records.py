@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer
 
 from dom.domain.network import Capability, Handling, NodeType, Weekday
 
@@ -81,6 +81,10 @@ class NodeRecord(Record):
     pause_reason: str | None = Field(default=None, max_length=200)
     pause_starts_at: AwareDatetime | None = None
     pause_ends_at: AwareDatetime | None = None
+
+    @field_serializer("cutoff")
+    def _hours_and_minutes(self, cutoff: time) -> str:
+        return cutoff.strftime("%H:%M")
 
 
 class ProductRecord(Record):
