@@ -12,7 +12,7 @@ from dom.adapters import repositories as repo
 from dom.adapters.database import reading, writing
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import Action, Principal
-from dom.domain.errors import AlreadyExists, InvalidField, NotFound
+from dom.domain.errors import AlreadyExists, NotFound
 from dom.domain.network import Capability, Node, NodeType, Pause
 from dom.schemas.records import NodeRecord
 from dom.services.masterdata import node_from_record
@@ -106,9 +106,3 @@ def _change(engine: Engine, node_id: str, change: Callable[[Node], Node]) -> Nod
         changed = change(node)
         repo.save_nodes(connection, [changed])
     return changed
-
-
-def require_existing_node(engine: Engine, node_id: str) -> None:
-    with reading(engine) as connection:
-        if repo.get_node(connection, node_id) is None:
-            raise InvalidField("node_id", f"node {node_id!r} does not exist")
