@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import LOCAL_OPERATOR, Principal, Role
 from dom.domain.errors import Forbidden
 from dom.services import masterdata
+from dom.services.audit import run_audit
 from dom.services.demo import demo_network, load_demo
 from dom.services.schema import migrate
 from tests.support.postgres import Cluster
@@ -71,6 +73,14 @@ def test_loading_the_demo_again_updates_instead_of_adding(
     assert len(masterdata.export_master_data(engine, LOCAL_OPERATOR).nodes) == 18
 
 
+def test_loading_the_demo_leaves_the_garbage_collector_running(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    # The bulk import pauses the collector for speed; it must start it again.
+    load_demo(engine, LOCAL_OPERATOR, zips, stores=3, skus=50)
+    assert gc.isenabled()
+
+
 def test_a_viewer_may_not_load_the_demo(engine: Engine, zips: ZipDirectory) -> None:
     viewer = Principal("k1", "someone", Role.VIEWER)
     with pytest.raises(Forbidden):
@@ -92,3 +102,14 @@ def test_the_full_demo_network_survives_a_csv_round_trip_into_a_fresh_database(
     assert report.rows == 68 + 2000 + 3
     assert masterdata.export_master_data(fresh_engine, LOCAL_OPERATOR) == exported
     assert exported == _sorted(demo_network(zips))
+
+
+def test_the_stored_demo_network_passes_the_data_quality_audit(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    load_demo(engine, LOCAL_OPERATOR, zips)
+
+    report = run_audit(engine, LOCAL_OPERATOR, zips)
+
+    assert [f"{f.subject_id}: {f.message}" for f in report.findings] == []
+    assert report.examined["products"] == 2000

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dom.adapters.zip_directory import ZipDirectory
+from dom.domain.audit import AuditData, ProductRow, audit
 from dom.domain.carriers import CarrierService, billable_weight, rate_inversions, service_problems
-from dom.domain.catalog import Product
+from dom.domain.catalog import Dimensions, Product
 from dom.domain.errors import InvalidField
 from dom.domain.network import (
     EVERY_DAY,
@@ -36,6 +37,14 @@ def _of_type(data: MasterData, node_type: NodeType) -> list[Node]:
 
 def _service(data: MasterData, code: str) -> CarrierService:
     return next(s for s in data.services if s.service == code)
+
+
+def _is_oversize(dims: Dimensions) -> bool:
+    """Longer than 48 in, heavier than 50 lb, or over 130 in of length plus girth."""
+    longest, middle, shortest = sorted(
+        (dims.length_in, dims.width_in, dims.height_in), reverse=True
+    )
+    return longest > 48 or dims.weight_lb > 50 or longest + 2 * (middle + shortest) > 130
 
 
 def _density_lb_per_ft3(product: Product) -> float:
@@ -248,12 +257,13 @@ class TestProducts:
         assert 0 < share(Handling.REFRIGERATED) < 0.01
         assert 0 < share(Handling.HIGH_VALUE) < 0.02
 
-    def test_oversize_products_are_long_or_heavy_and_ship_alone(self, network: MasterData) -> None:
+    def test_oversize_products_are_long_heavy_or_large_and_ship_alone(
+        self, network: MasterData
+    ) -> None:
         for product in network.products:
             if product.dimensions is None:
                 continue
-            dims = product.dimensions
-            big = max(dims.length_in, dims.width_in, dims.height_in) > 48 or dims.weight_lb > 50
+            big = _is_oversize(product.dimensions)
             assert big == (Handling.OVERSIZE in product.handling), product
             assert product.ship_alone == big, product
 
@@ -273,6 +283,29 @@ class TestProducts:
         assert len({p.name for p in network.products}) > 500
 
 
+def _audit_findings(data: MasterData, zips: ZipDirectory) -> list[str]:
+    rows = [
+        ProductRow(
+            p.sku,
+            p.dimensions.length_in if p.dimensions else None,
+            p.dimensions.width_in if p.dimensions else None,
+            p.dimensions.height_in if p.dimensions else None,
+            p.dimensions.weight_lb if p.dimensions else None,
+            frozenset(h.value for h in p.handling),
+            p.stock_tracked,
+        )
+        for p in data.products
+    ]
+    report = audit(AuditData(data.nodes, rows, data.services, zips.lookup))
+    return [f"{f.subject_id}: {f.message}" for f in report.findings]
+
+
+def test_the_data_quality_audit_finds_nothing_in_the_default_network(
+    network: MasterData, zips: ZipDirectory
+) -> None:
+    assert _audit_findings(network, zips) == []
+
+
 def _check_physically_shippable(products: list[Product]) -> None:
     for product in products:
         if product.dimensions is None:
@@ -282,6 +315,7 @@ def _check_physically_shippable(products: list[Product]) -> None:
         assert dims.weight_lb <= 150, product
         assert billable_weight(dims, 139) <= 150, product
         assert 1 <= _density_lb_per_ft3(product) <= 60, product
+        assert _is_oversize(dims) == (Handling.OVERSIZE in product.handling), product
 
 
 def test_every_default_product_fits_the_carrier_limits_with_a_plausible_density(
@@ -292,7 +326,9 @@ def test_every_default_product_fits_the_carrier_limits_with_a_plausible_density(
 
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=2**32))
-def test_every_seed_builds_products_within_carrier_limits(zips: ZipDirectory, seed: int) -> None:
+def test_every_seed_builds_products_within_carrier_limits_and_flags_the_oversize_ones(
+    zips: ZipDirectory, seed: int
+) -> None:
     _check_physically_shippable(demo_network(zips, seed=seed, stores=0, skus=400).products)
 
 
@@ -308,3 +344,4 @@ def test_a_network_of_500_stores_and_20000_skus_builds_with_the_requested_counts
         place = zips.lookup(node.address.zip)
         assert place is not None and place.active and place.timezone == node.timezone
         assert (node.address.city, node.address.state) == (place.city, place.state)
+    assert _audit_findings(data, zips) == []

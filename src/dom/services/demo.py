@@ -58,6 +58,9 @@ from dom.services.masterdata import ImportReport, MasterData, store_master_data
 METRO_RADIUS_MILES = 30.0
 OVERSIZE_LENGTH_IN = 48.0
 OVERSIZE_WEIGHT_LB = 50.0
+# Carriers charge "large package" rates above 130 in of length plus girth: such parcels are
+# oversize too, so everyday products stay below it.
+LARGE_PACKAGE_LENGTH_PLUS_GIRTH_IN = 130.0
 # Keep every parcel's dimensional weight (sides rounded up, divisor 139) inside the rate table.
 MAX_CUBE_IN3 = (MAX_WEIGHT_LB - 3) * DIM_DIVISOR
 # Order cutoffs on the half hour: distribution centres 15:00-18:00, stores 14:00-16:00.
@@ -810,8 +813,13 @@ def _everyday_dimensions(rng: random.Random, category: _Category, item: Box) -> 
     scale = rng.lognormvariate(0, category.spread)
     jitter = category.spread / 3
     sides = sorted((s * scale * rng.lognormvariate(0, jitter) for s in item[1:]), reverse=True)
-    if sides[0] > OVERSIZE_LENGTH_IN - 2:
-        sides = [s * (OVERSIZE_LENGTH_IN - 2) / sides[0] for s in sides]
+    length_plus_girth = sides[0] + 2 * (sides[1] + sides[2])
+    shrink = min(
+        1.0,
+        (OVERSIZE_LENGTH_IN - 2) / sides[0],
+        (LARGE_PACKAGE_LENGTH_PLUS_GIRTH_IN - 2) / length_plus_girth,
+    )
+    sides = [s * shrink for s in sides]
     length, width, height = _fit_cube(max(sides[0], 3.0), max(sides[1], 2.0), max(sides[2], 0.5))
     density = rng.uniform(*category.density)
     weight = min(length * width * height / 1728 * density, OVERSIZE_WEIGHT_LB - 1)

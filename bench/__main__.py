@@ -1,0 +1,95 @@
+"""`python -m bench`: import throughput, CLI end to end and cold start, reported as Markdown.
+
+python -m bench                          # everything, 5 runs each, PostgreSQL if installed
+python -m bench --only import --repeat 7
+python -m bench --baseline-src /tmp/old/src   # import path of another tree, side by side
+python -m bench --markdown var/bench.md  # also write the report to a file
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from tests.support.postgres import find_bindir
+
+from bench import importing, startup
+from bench.machine import describe_machine
+
+IMPORT_GOAL_ROWS_PER_SECOND = 50_000
+UP_GOAL_SECONDS = 120
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("import", "startup"), help="run one benchmark")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (≥ 5)")
+    parser.add_argument("--stores", type=int, default=500)
+    parser.add_argument("--skus", type=int, default=20_000)
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="another tree's src folder: time its import path alternately with this one's",
+    )
+    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    arguments = parser.parse_args(argv)
+    if arguments.repeat < 5:
+        parser.error("--repeat must be at least 5: single or few times mean nothing here")
+    return arguments
+
+
+def _log(message: str) -> None:
+    print(f"· {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str]) -> int:
+    arguments = _arguments(argv)
+    postgres = not arguments.no_postgres and find_bindir() is not None
+    lines = ["## Results", "", "| | |", "|---|---|"]
+    lines += [f"| {label} | {value} |" for label, value in describe_machine()]
+    python = Path(sys.executable)
+    if python.is_relative_to(Path.cwd()):
+        python = python.relative_to(Path.cwd())
+    command = shlex.join([str(python), "-m", "bench", *argv])
+    lines += ["", f"Command: `{command}`", ""]
+    failed: list[str] = []
+    if arguments.only in (None, "import"):
+        _log("import throughput …")
+        results = importing.run_import_benchmark(
+            stores=arguments.stores,
+            skus=arguments.skus,
+            repeat=arguments.repeat,
+            postgres=postgres,
+            baseline_src=arguments.baseline_src,
+            log=_log,
+        )
+        label = f"`{arguments.baseline_src}`" if arguments.baseline_src else None
+        lines += importing.report_lines(results, label)
+        everything = next(
+            r for r in results.scenarios if r.backend == "sqlite" and r.scenario == "everything"
+        )
+        if everything.current.rate(everything.rows) < IMPORT_GOAL_ROWS_PER_SECOND:
+            failed.append(f"SQLite import below {IMPORT_GOAL_ROWS_PER_SECOND:,} rows/s")
+        if not postgres:
+            why = "--no-postgres" if arguments.no_postgres else "no server binaries found"
+            lines += [f"PostgreSQL: skipped ({why}).", ""]
+    if arguments.only in (None, "startup"):
+        _log("cold start …")
+        started = startup.run_startup_benchmark(repeat=arguments.repeat)
+        lines += startup.report_lines(started)
+        if started.up.slowest >= UP_GOAL_SECONDS:
+            failed.append(f"`dom up` took {started.up.slowest:.0f} s or more")
+    lines += [f"Goals missed: {'; '.join(failed)}." if failed else "All goals met.", ""]
+    report = "\n".join(lines)
+    print(report)
+    if arguments.markdown is not None:
+        arguments.markdown.parent.mkdir(parents=True, exist_ok=True)
+        arguments.markdown.write_text(report, encoding="utf-8")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
