@@ -95,6 +95,18 @@ class TestBadNodeRows:
             _import_json(engine, zips, {"nodes": [record]})
         assert _problems(error) == {(1, "operating_days")}
 
+    def test_a_zip_the_directory_has_no_coordinates_for_needs_them_given(
+        self, engine: Engine, zips: ZipDirectory
+    ) -> None:
+        record = node_record("dc-dc", zip="56968", city="Washington", state="DC")
+        with pytest.raises(InvalidInput) as error:
+            _import_json(engine, zips, {"nodes": [record]})
+        assert [p.reason for p in error.value.problems] == [
+            "ZIP 56968 has no known coordinates; give latitude and longitude"
+        ]
+        located = {**record, "latitude": 38.9, "longitude": -77.03}
+        assert _import_json(engine, zips, {"nodes": [located]}).nodes.created == 1
+
     def test_coordinates_and_time_zone_come_from_the_zip(
         self, engine: Engine, zips: ZipDirectory
     ) -> None:

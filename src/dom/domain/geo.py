@@ -43,6 +43,17 @@ class ZipPlace:
     location: Coordinates
     active: bool
     other_cities: frozenset[str] = frozenset()
+    kind: str = "STANDARD"  # or PO BOX, UNIQUE (one organisation), MILITARY
+
+    @property
+    def is_standard(self) -> bool:
+        """A street-delivery ZIP, where a store or a warehouse can stand."""
+        return self.kind == "STANDARD"
+
+    @property
+    def has_location(self) -> bool:
+        """Some directory entries (military, a few unique ZIPs) carry (0, 0) for unknown."""
+        return (self.location.latitude, self.location.longitude) != (0.0, 0.0)
 
     def accepts_city(self, city: str) -> bool:
         wanted = city.strip().casefold()

@@ -14,9 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
-from functools import cache
 
-import zipcodes
 from sqlalchemy import Engine
 
 from dom.adapters.zip_directory import ZipDirectory
@@ -124,18 +122,8 @@ def _rng(seed: int, part: str) -> random.Random:
 # ---- places ----------------------------------------------------------------------------------
 
 
-@cache
-def _non_standard_zips() -> frozenset[str]:
-    """PO-box, unique and military ZIP codes: real, but nobody builds a store on one."""
-    return frozenset(
-        entry["zip_code"]
-        for entry in zipcodes.list_all()  # type: ignore[no-untyped-call]
-        if entry["zip_code_type"] != "STANDARD"
-    )
-
-
 def _usable(place: ZipPlace) -> bool:
-    return place.active and place.timezone is not None and place.zip not in _non_standard_zips()
+    return place.active and place.timezone is not None and place.is_standard and place.has_location
 
 
 class _Sites:

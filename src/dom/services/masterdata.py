@@ -119,8 +119,12 @@ def node_from_record(record: NodeRecord, zips: ZipDirectory) -> Node:
         raise InvalidField("latitude", "give both latitude and longitude, or neither")
     if record.latitude is not None and record.longitude is not None:
         location = Coordinates(record.latitude, record.longitude)
-    else:
+    elif place.has_location:
         location = place.location
+    else:
+        raise InvalidField(
+            "zip", f"ZIP {record.zip} has no known coordinates; give latitude and longitude"
+        )
     timezone = record.timezone or place.timezone
     if timezone is None:
         raise InvalidField("timezone", f"ZIP {record.zip} has no known time zone; give one")
