@@ -170,33 +170,12 @@ def _pause_from_record(record: NodeRecord) -> Pause | None:
 
 
 def node_to_record(node: Node) -> dict[str, Any]:
-    pause = node.pause
-    return {
-        "id": node.id,
-        "name": node.name,
-        "type": node.type.value,
-        "address_line1": node.address.line1,
-        "city": node.address.city,
-        "state": node.address.state,
-        "zip": node.address.zip,
-        "latitude": node.location.latitude,
-        "longitude": node.location.longitude,
-        "timezone": node.timezone,
-        "capabilities": sorted(c.value for c in node.capabilities),
-        "handling": sorted(h.value for h in node.handling),
-        "capacity_orders": node.capacity.orders_per_day,
-        "capacity_units": node.capacity.units_per_day,
-        "capacity_labour_hours": node.capacity.labour_hours_per_day,
-        "operating_days": [d.value for d in Weekday if d in node.calendar.operating_days],
-        "holidays": sorted(d.isoformat() for d in node.calendar.holidays),
-        "cutoff": node.calendar.cutoff.strftime("%H:%M"),
-        "processing_days": node.calendar.processing_days,
-        "cost_per_order": node.cost.per_order,
-        "cost_per_unit": node.cost.per_unit,
-        "pause_reason": pause.reason if pause else None,
-        "pause_starts_at": pause.starts_at.isoformat() if pause else None,
-        "pause_ends_at": pause.ends_at.isoformat() if pause and pause.ends_at else None,
-    }
+    """The stored row, with the pause window as ISO 8601 text."""
+    record = repo.node_to_row(node)
+    for name in ("pause_starts_at", "pause_ends_at"):
+        if record[name] is not None:
+            record[name] = record[name].isoformat()
+    return record
 
 
 _LENGTH_UNITS = {unit.value: unit for unit in LengthUnit}
