@@ -218,6 +218,21 @@ class TestImportEndpoint:
         ]  # type: ignore[attr-defined]
         assert admin.get("/v1/products").json()["items"] == []
 
+    def test_export_refuses_an_unknown_format_or_a_csv_without_its_kind(
+        self, admin: httpx.Client
+    ) -> None:
+        _assert_problem(
+            admin.get("/v1/master-data/export", params={"format": "xml"}), 422, "invalid_input"
+        )
+        _assert_problem(
+            admin.get("/v1/master-data/export", params={"format": "csv"}), 422, "invalid_input"
+        )
+        _assert_problem(
+            admin.get("/v1/master-data/export", params={"format": "csv", "kind": "widgets"}),
+            422,
+            "invalid_input",
+        )
+
     def test_export_and_reimport_over_http_is_stable(self, admin: httpx.Client) -> None:
         bundle = {
             "nodes": [node_record()],

@@ -143,6 +143,33 @@ class RateRecord(Record):
 class ServiceRecord(Record):
     """A carrier service. In JSON it carries its zones and rates; in CSV they are separate files."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "carrier": "parcelco",
+                    "service": "ground",
+                    "name": "ParcelCo Ground",
+                    "service_level": "ground",
+                    "dim_divisor": 139,
+                    "residential_surcharge": 5.75,
+                    "fuel_surcharge_pct": 8,
+                    "pickup_days": ["mon", "tue", "wed", "thu", "fri"],
+                    "zones": [
+                        {"zone": 2, "max_miles": 150, "transit_days": 2},
+                        {"zone": 3, "max_miles": None, "transit_days": 3},
+                    ],
+                    "rates": [
+                        {"zone": 2, "weight_lb": 1, "price": 10.1},
+                        {"zone": 2, "weight_lb": 2, "price": 10.2},
+                        {"zone": 3, "weight_lb": 1, "price": 10.4},
+                        {"zone": 3, "weight_lb": 2, "price": 10.6},
+                    ],
+                }
+            ]
+        }
+    )
+
     list_fields: ClassVar[frozenset[str]] = frozenset({"pickup_days"})
 
     carrier: str = Field(min_length=1, max_length=32)
