@@ -104,7 +104,10 @@ def up(
     if empty:
         out.print("empty database: loading the demo network …")
         report = load_demo(engine, LOCAL_OPERATOR, zip_directory())
-        out.print(f"demo network loaded: {report.rows} rows")
+        out.print(
+            f"demo network loaded: {report.nodes.received} nodes, {report.products.received} products, "
+            f"{report.carrier_services.received} carrier services"
+        )
     key_service.revoke_keys_named(engine, DEMO_KEY_NAME)
     issued = key_service.create_key(engine, DEMO_KEY_NAME, Role.ADMIN)
     settings = Settings()
