@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -158,4 +159,65 @@ api_keys = Table(
     Column("revoked_at", UtcDateTime),
     CheckConstraint("role <> 'node' OR node_id IS NOT NULL", name="node_key_names_node"),
     CheckConstraint("role <> 'channel' OR channel IS NOT NULL", name="channel_key_names_channel"),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("sku", String(64), ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True),
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False),
+    Column("allocated", Integer, nullable=False),
+    Column("safety_stock", Integer, nullable=False),
+    Column("snapshot_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("allocated >= 0", name="allocated_not_negative"),
+    CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
+    CheckConstraint("reserved + allocated <= on_hand", name="commitments_within_on_hand"),
+)
+
+#: Reservation lines. `positions.reserved` is the sum of these rows' quantities; reads of
+#: availability count only rows whose `expires_at` is still ahead, writers delete expired rows
+#: of the positions they touch.
+holds = Table(
+    "holds",
+    metadata,
+    Column("reservation_id", String(32), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("node_id", String(64), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["sku", "node_id"], ["positions.sku", "positions.node_id"], ondelete="CASCADE"
+    ),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index("ix_holds_position_expiry", "sku", "node_id", "expires_at"),
+)
+
+#: The audit history of every position: each event as received, applied or not, and why.
+inventory_events = Table(
+    "inventory_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("node_id", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("reason", String(100)),
+    Column("source", String(100), nullable=False),
+    Column("source_time", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("recorded_by", String(100), nullable=False),
+    Column("applied", Boolean, nullable=False),
+    Column("note", String(300)),
+    Column("on_hand_after", Integer, nullable=False),
+    Column("uncovered", Integer, nullable=False),
+    Index("ix_inventory_events_position", "sku", "node_id", "id"),
 )

@@ -26,6 +26,9 @@ class Action(StrEnum):
     IMPORT_MASTER_DATA = "masterdata:import"
     EXPORT_MASTER_DATA = "masterdata:export"
     RUN_AUDIT = "audit:read"
+    READ_INVENTORY = "inventory:read"
+    RECORD_INVENTORY = "inventory:record"
+    RESERVE = "inventory:reserve"
     MANAGE_KEYS = "keys:manage"
 
 
@@ -36,17 +39,29 @@ READS = frozenset(
         Action.READ_CARRIERS,
         Action.EXPORT_MASTER_DATA,
         Action.RUN_AUDIT,
+        Action.READ_INVENTORY,
     }
 )
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.VIEWER: READS,
-    # A channel (web shop, marketplace) needs the catalogue and the service levels it can offer.
-    Role.CHANNEL: frozenset({Action.READ_CATALOG, Action.READ_CARRIERS}),
-    # A node system sees its own node, the catalogue and carriers, and can pause or resume itself.
+    # A channel (web shop, marketplace) needs the catalogue, the service levels it can offer and
+    # availability, and holds stock for its carts and orders.
+    Role.CHANNEL: frozenset(
+        {Action.READ_CATALOG, Action.READ_CARRIERS, Action.READ_INVENTORY, Action.RESERVE}
+    ),
+    # A node system sees its own node, the catalogue and carriers, can pause or resume itself and
+    # reports its own stock.
     Role.NODE: frozenset(
-        {Action.READ_NETWORK, Action.OPERATE_NODE, Action.READ_CATALOG, Action.READ_CARRIERS}
+        {
+            Action.READ_NETWORK,
+            Action.OPERATE_NODE,
+            Action.READ_CATALOG,
+            Action.READ_CARRIERS,
+            Action.READ_INVENTORY,
+            Action.RECORD_INVENTORY,
+        }
     ),
 }
 

@@ -1,0 +1,241 @@
+"""Positions, holds and inventory events in the database.
+
+Every change to a position happens under a lock on its row, taken in (sku, node) order so two
+writers never wait on each other in a circle: `BEGIN IMMEDIATE` on SQLite (one writer at a time),
+`SELECT … FOR UPDATE` on PostgreSQL. Holds are counted by `positions.reserved`; writers delete
+the expired holds of the positions they lock, and readers count only holds still in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dom.adapters.tables import holds, inventory_events, positions
+from dom.domain.inventory import Position
+
+Key = tuple[str, str]  # (sku, node_id)
+
+
+def lock_positions(
+    connection: Connection, keys: Iterable[Key], now: datetime
+) -> dict[Key, Position]:
+    """Create missing positions, lock them all in key order, sweep their expired holds."""
+    ordered = sorted(set(keys))
+    if not ordered:
+        return {}
+    insert_ = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    connection.execute(
+        insert_(positions).on_conflict_do_nothing(index_elements=["sku", "node_id"]),
+        [
+            {
+                "sku": sku,
+                "node_id": node,
+                "on_hand": 0,
+                "reserved": 0,
+                "allocated": 0,
+                "safety_stock": 0,
+                "updated_at": now,
+            }
+            for sku, node in ordered
+        ],
+    )
+    query = (
+        select(positions)
+        .where(tuple_(positions.c.sku, positions.c.node_id).in_(ordered))
+        .order_by(positions.c.sku, positions.c.node_id)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    locked = {(row.sku, row.node_id): _position(row) for row in connection.execute(query)}
+    for key in ordered:
+        swept = sweep_expired(connection, key, now)
+        if swept:
+            position = locked[key]
+            locked[key] = Position(**{**vars(position), "reserved": position.reserved - swept})
+    return locked
+
+
+def sweep_expired(connection: Connection, key: Key, now: datetime) -> int:
+    """Delete a locked position's expired holds and take them off its reserved count."""
+    sku, node = key
+    gone = (
+        connection.execute(
+            delete(holds)
+            .where(holds.c.sku == sku, holds.c.node_id == node, holds.c.expires_at <= now)
+            .returning(holds.c.quantity)
+        )
+        .scalars()
+        .all()
+    )
+    swept = int(sum(gone))
+    if swept:
+        connection.execute(
+            update(positions)
+            .where(positions.c.sku == sku, positions.c.node_id == node)
+            .values(reserved=positions.c.reserved - swept)
+        )
+    return swept
+
+
+def save_position(connection: Connection, position: Position, now: datetime) -> None:
+    connection.execute(
+        update(positions)
+        .where(positions.c.sku == position.sku, positions.c.node_id == position.node_id)
+        .values(
+            on_hand=position.on_hand,
+            reserved=position.reserved,
+            allocated=position.allocated,
+            safety_stock=position.safety_stock,
+            snapshot_at=position.snapshot_at,
+            updated_at=now,
+        )
+    )
+
+
+def reserve_if_available(connection: Connection, key: Key, quantity: int, now: datetime) -> bool:
+    """One conditional statement: hold `quantity` only if that much is available right now."""
+    sku, node = key
+    done = connection.execute(
+        update(positions)
+        .where(
+            positions.c.sku == sku,
+            positions.c.node_id == node,
+            positions.c.on_hand
+            - positions.c.reserved
+            - positions.c.allocated
+            - positions.c.safety_stock
+            >= quantity,
+        )
+        .values(reserved=positions.c.reserved + quantity, updated_at=now)
+    )
+    return done.rowcount == 1
+
+
+def insert_holds(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(insert(holds), list(rows))
+
+
+def holds_of(connection: Connection, reservation_id: str) -> list[Any]:
+    query = (
+        select(holds)
+        .where(holds.c.reservation_id == reservation_id)
+        .order_by(holds.c.sku, holds.c.node_id)
+    )
+    return list(connection.execute(query))
+
+
+def delete_holds(connection: Connection, reservation_id: str) -> None:
+    connection.execute(delete(holds).where(holds.c.reservation_id == reservation_id))
+
+
+def shorten_newest_holds(connection: Connection, key: Key, excess: int) -> int:
+    """Release up to `excess` held units of a position, newest holds first; returns how many."""
+    sku, node = key
+    released = 0
+    newest_first = (
+        select(holds)
+        .where(holds.c.sku == sku, holds.c.node_id == node)
+        .order_by(holds.c.created_at.desc(), holds.c.reservation_id.desc())
+    )
+    for row in list(connection.execute(newest_first)):
+        if released >= excess:
+            break
+        cut = min(row.quantity, excess - released)
+        where = and_(
+            holds.c.reservation_id == row.reservation_id,
+            holds.c.sku == sku,
+            holds.c.node_id == node,
+        )
+        if cut == row.quantity:
+            connection.execute(delete(holds).where(where))
+        else:
+            connection.execute(update(holds).where(where).values(quantity=row.quantity - cut))
+        released += cut
+    return released
+
+
+def set_expiry(connection: Connection, reservation_id: str, expires_at: datetime) -> None:
+    connection.execute(
+        update(holds).where(holds.c.reservation_id == reservation_id).values(expires_at=expires_at)
+    )
+
+
+def event_by_key(connection: Connection, key: str) -> Any:
+    return connection.execute(
+        select(inventory_events).where(inventory_events.c.idempotency_key == key)
+    ).first()
+
+
+def insert_event(connection: Connection, row: dict[str, Any]) -> None:
+    connection.execute(insert(inventory_events), [row])
+
+
+def read_positions(
+    connection: Connection,
+    now: datetime,
+    *,
+    sku: str | None = None,
+    node_id: str | None = None,
+    limit: int | None = None,
+    after: Key | None = None,
+) -> list[Position]:
+    """Positions with only the holds still in force counted as reserved."""
+    live = (
+        select(func.coalesce(func.sum(holds.c.quantity), 0))
+        .where(
+            holds.c.sku == positions.c.sku,
+            holds.c.node_id == positions.c.node_id,
+            holds.c.expires_at > now,
+        )
+        .scalar_subquery()
+    )
+    query = select(positions, live.label("live_reserved"))
+    if sku is not None:
+        query = query.where(positions.c.sku == sku)
+    if node_id is not None:
+        query = query.where(positions.c.node_id == node_id)
+    if after is not None:
+        query = query.where(tuple_(positions.c.sku, positions.c.node_id) > after)
+    query = query.order_by(positions.c.sku, positions.c.node_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        Position(
+            sku=row.sku,
+            node_id=row.node_id,
+            on_hand=row.on_hand,
+            reserved=int(row.live_reserved),
+            allocated=row.allocated,
+            safety_stock=row.safety_stock,
+            snapshot_at=row.snapshot_at,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def history(connection: Connection, sku: str, node_id: str, limit: int) -> list[Any]:
+    query = (
+        select(inventory_events)
+        .where(inventory_events.c.sku == sku, inventory_events.c.node_id == node_id)
+        .order_by(inventory_events.c.id.desc())
+        .limit(limit)
+    )
+    return list(connection.execute(query))
+
+
+def _position(row: Any) -> Position:
+    return Position(
+        sku=row.sku,
+        node_id=row.node_id,
+        on_hand=row.on_hand,
+        reserved=row.reserved,
+        allocated=row.allocated,
+        safety_stock=row.safety_stock,
+        snapshot_at=row.snapshot_at,
+    )

@@ -1,0 +1,163 @@
+"""Inventory positions: what a node holds of a SKU, what is promised out of it, and the rules
+that keep those numbers honest.
+
+A position's units are on hand; of those, some are reserved (holds for carts and orders, which
+expire) and some allocated (committed to orders). Safety stock is kept back from availability.
+Invariants: no quantity is negative, and reserved + allocated never exceeds on hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from dom.domain.errors import DomError, InvalidField
+
+
+class EventKind(StrEnum):
+    SNAPSHOT = "snapshot"  # "the count is N as of T": cycle count, WMS sync
+    ADJUSTMENT = "adjustment"  # a signed delta with a reason code
+    RECEIPT = "receipt"  # units received into stock
+    SHRINK = "shrink"  # units lost (theft, miscount)
+    DAMAGE = "damage"  # units damaged out of sellable stock
+
+
+@dataclass(frozen=True)
+class Position:
+    sku: str
+    node_id: str
+    on_hand: int = 0
+    reserved: int = 0
+    allocated: int = 0
+    safety_stock: int = 0
+    snapshot_at: datetime | None = None
+
+    @property
+    def committed(self) -> int:
+        return self.reserved + self.allocated
+
+    @property
+    def available(self) -> int:
+        """What can still be promised: on hand less commitments and safety stock."""
+        return max(0, self.on_hand - self.committed - self.safety_stock)
+
+    def broken_invariants(self) -> list[str]:
+        broken = [
+            f"{name} is negative"
+            for name in ("on_hand", "reserved", "allocated", "safety_stock")
+            if getattr(self, name) < 0
+        ]
+        if self.committed > self.on_hand:
+            broken.append("reserved + allocated exceeds on hand")
+        return broken
+
+
+@dataclass(frozen=True)
+class InventoryEvent:
+    """A change reported by a warehouse or store system, with where and when it happened."""
+
+    kind: EventKind
+    sku: str
+    node_id: str
+    quantity: int
+    source: str
+    source_time: datetime
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.source_time.tzinfo is None:
+            raise InvalidField("source_time", "must carry a time zone")
+        if self.kind is EventKind.SNAPSHOT and self.quantity < 0:
+            raise InvalidField("quantity", "a counted quantity cannot be negative")
+        if self.kind is EventKind.ADJUSTMENT:
+            if self.quantity == 0:
+                raise InvalidField("quantity", "an adjustment must change something")
+            if not self.reason:
+                raise InvalidField("reason", "an adjustment needs a reason code")
+        if (
+            self.kind in (EventKind.RECEIPT, EventKind.SHRINK, EventKind.DAMAGE)
+            and self.quantity <= 0
+        ):
+            raise InvalidField("quantity", "must be a positive whole number")
+
+    @property
+    def delta(self) -> int:
+        """The signed change of on hand this event asks for (snapshots are absolute)."""
+        if self.kind in (EventKind.SHRINK, EventKind.DAMAGE):
+            return -self.quantity
+        return self.quantity
+
+
+class StockShort(DomError):
+    """A change would leave fewer units on hand than are already promised."""
+
+    code = "insufficient_stock"
+    title = "Not enough stock"
+
+    def __init__(self, position: Position, detail: str) -> None:
+        self.position = position
+        super().__init__(detail)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an event did: the position after it, whether it moved, and why not."""
+
+    position: Position
+    moved: bool
+    note: str | None = None
+    #: units of commitments a short count left without stock (to re-route)
+    uncovered: int = 0
+
+
+def apply_event(position: Position, event: InventoryEvent) -> Applied:
+    """The position after `event`, refusing a delta that would break a commitment.
+
+    A snapshot is the truth as of its time: an older one than the last applied is recorded but
+    moves nothing, and so is a delta timed before the last snapshot (the count already holds it).
+    A count below commitments is accepted; the commitments it cannot cover are returned as
+    `uncovered` and the caller releases or re-routes them.
+    """
+    last = position.snapshot_at
+    if event.kind is EventKind.SNAPSHOT:
+        if last is not None and event.source_time < last:
+            return Applied(position, False, f"older than the snapshot of {last.isoformat()}")
+        counted = replace(position, on_hand=event.quantity, snapshot_at=event.source_time)
+        return Applied(counted, True, uncovered=max(0, position.committed - event.quantity))
+    if last is not None and event.source_time <= last:
+        return Applied(position, False, f"already counted by the snapshot of {last.isoformat()}")
+    on_hand = position.on_hand + event.delta
+    if on_hand < position.committed:
+        raise StockShort(
+            position,
+            f"{event.kind.value} of {event.delta:+d} would leave {on_hand} on hand for "
+            f"{position.committed} committed ({position.reserved} reserved, "
+            f"{position.allocated} allocated) of {event.sku} at {event.node_id}",
+        )
+    return Applied(replace(position, on_hand=on_hand), True)
+
+
+@dataclass(frozen=True)
+class Shortage:
+    """One line of a reservation that could not be held in full."""
+
+    sku: str
+    node_id: str
+    requested: int
+    available: int
+
+
+class InsufficientStock(DomError):
+    """Every short line of a reservation, reported at once."""
+
+    code = "insufficient_stock"
+    title = "Not enough stock"
+
+    def __init__(self, shortages: list[Shortage]) -> None:
+        self.shortages = shortages
+        lines = ", ".join(
+            f"{s.sku} at {s.node_id}: {s.requested} asked, {s.available} available"
+            for s in shortages
+        )
+        super().__init__(f"{len(shortages)} line(s) short: {lines}")

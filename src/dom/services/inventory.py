@@ -1,0 +1,474 @@
+"""Inventory use cases: record stock events, hold stock for carts and orders, read positions.
+
+Each call is one transaction: everything it asks for happens, or nothing does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from dom.adapters import inventory_store as store
+from dom.adapters.database import reading, writing
+from dom.adapters.tables import nodes, products
+from dom.domain.access import Action, Principal
+from dom.domain.errors import DomError, InvalidInput, NotFound, Problem
+from dom.domain.inventory import (
+    Applied,
+    InsufficientStock,
+    InventoryEvent,
+    Position,
+    Shortage,
+    StockShort,
+    apply_event,
+)
+
+#: A hold longer than this is a mistake: orders that wait longer are allocated, not held.
+MAX_HOLD = timedelta(days=30)
+
+
+class IdempotencyMismatch(DomError):
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused with another request"
+
+
+class ReservationGone(DomError):
+    code = "reservation_expired"
+    title = "The reservation has expired or was released"
+
+
+@dataclass(frozen=True)
+class EventRequest:
+    """An inventory event as a warehouse or store system reports it."""
+
+    idempotency_key: str
+    event: InventoryEvent
+
+    def fingerprint(self) -> str:
+        e = self.event
+        body = [
+            e.kind.value,
+            e.sku,
+            e.node_id,
+            e.quantity,
+            e.source,
+            e.source_time.isoformat(),
+            e.reason,
+        ]
+        return hashlib.sha256(json.dumps(body).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    idempotency_key: str
+    applied: bool
+    note: str | None
+    position: Position
+    uncovered: int
+    holds_released: int
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class HoldLine:
+    sku: str
+    node_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    """Hold stock for a cart or an order until `expires_at`; all lines or none unless partial."""
+
+    reference: str
+    lines: tuple[HoldLine, ...]
+    expires_at: datetime
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    sku: str
+    node_id: str
+    requested: int
+    held: int
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str
+    reference: str
+    expires_at: datetime
+    lines: tuple[HeldLine, ...]
+    shortages: tuple[Shortage, ...] = ()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _check_known(connection: Connection, keys: Sequence[tuple[str, str]], where: str) -> None:
+    skus = {sku for sku, _ in keys}
+    node_ids = {node for _, node in keys}
+    known_skus = set(
+        connection.execute(select(products.c.sku).where(products.c.sku.in_(skus))).scalars()
+    )
+    known_nodes = set(
+        connection.execute(select(nodes.c.id).where(nodes.c.id.in_(node_ids))).scalars()
+    )
+    problems = [Problem(f"{where}.sku", f"unknown SKU {s!r}") for s in sorted(skus - known_skus)]
+    problems += [
+        Problem(f"{where}.node_id", f"unknown node {n!r}") for n in sorted(node_ids - known_nodes)
+    ]
+    if problems:
+        raise InvalidInput(problems)
+
+
+# ---- events ------------------------------------------------------------------------------------
+
+
+def record_events(
+    engine: Engine,
+    principal: Principal,
+    requests: Sequence[EventRequest],
+    now: datetime | None = None,
+) -> list[EventOutcome]:
+    """Apply events in order, atomically; a repeated idempotency key replays its first outcome."""
+    principal.require(Action.RECORD_INVENTORY)
+    if not requests:
+        raise InvalidInput([Problem("events", "send at least one event")])
+    for request in requests:
+        principal.require_node(request.event.node_id)
+    keys = [r.idempotency_key for r in requests]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput([Problem("idempotency_key", "repeats within one request")])
+    moment = _now(now)
+    with writing(engine) as connection:
+        _check_known(connection, [(r.event.sku, r.event.node_id) for r in requests], "events")
+        locked = store.lock_positions(
+            connection, [(r.event.sku, r.event.node_id) for r in requests], moment
+        )
+        outcomes: list[EventOutcome] = []
+        shorts: list[Problem] = []
+        for index, request in enumerate(requests):
+            key = (request.event.sku, request.event.node_id)
+            try:
+                outcome = _record_one(connection, principal, request, locked[key], moment)
+            except StockShort as short:
+                shorts.append(Problem(f"events[{index}].quantity", short.detail))
+                continue
+            locked[key] = outcome.position
+            outcomes.append(outcome)
+        if shorts:
+            raise InvalidInput(
+                shorts, f"{len(shorts)} event(s) would break commitments; nothing was recorded"
+            )
+        for position in locked.values():
+            store.save_position(connection, position, moment)
+    return outcomes
+
+
+def _record_one(
+    connection: Connection,
+    principal: Principal,
+    request: EventRequest,
+    position: Position,
+    now: datetime,
+) -> EventOutcome:
+    previous = store.event_by_key(connection, request.idempotency_key)
+    if previous is not None:
+        if previous.request_hash != request.fingerprint():
+            raise IdempotencyMismatch(
+                f"idempotency key {request.idempotency_key!r} was used for a different event"
+            )
+        return EventOutcome(
+            request.idempotency_key,
+            previous.applied,
+            previous.note,
+            position,
+            previous.uncovered,
+            0,
+            replayed=True,
+        )
+    applied = apply_event(position, request.event)
+    position, released, uncovered = _cover_commitments(connection, applied)
+    event = request.event
+    store.insert_event(
+        connection,
+        {
+            "idempotency_key": request.idempotency_key,
+            "request_hash": request.fingerprint(),
+            "kind": event.kind.value,
+            "sku": event.sku,
+            "node_id": event.node_id,
+            "quantity": event.quantity,
+            "reason": event.reason,
+            "source": event.source,
+            "source_time": event.source_time,
+            "recorded_at": now,
+            "recorded_by": principal.name,
+            "applied": applied.moved,
+            "note": applied.note,
+            "on_hand_after": position.on_hand,
+            "uncovered": uncovered,
+        },
+    )
+    return EventOutcome(
+        request.idempotency_key,
+        applied.moved,
+        applied.note,
+        position,
+        uncovered,
+        released,
+        replayed=False,
+    )
+
+
+def _cover_commitments(connection: Connection, applied: Applied) -> tuple[Position, int, int]:
+    """After a short count: release the newest holds, then mark the allocations left uncovered."""
+    position = applied.position
+    excess = position.committed - position.on_hand
+    if excess <= 0:
+        return position, 0, 0
+    released = store.shorten_newest_holds(
+        connection, (position.sku, position.node_id), min(excess, position.reserved)
+    )
+    position = replace(position, reserved=position.reserved - released)
+    uncovered = max(0, position.committed - position.on_hand)
+    position = replace(position, allocated=position.allocated - uncovered)
+    return position, released, uncovered
+
+
+# ---- reservations --------------------------------------------------------------------------------
+
+
+def reserve(
+    engine: Engine, principal: Principal, request: ReservationRequest, now: datetime | None = None
+) -> Reservation:
+    """Hold every line with one conditional update each; report every short line at once."""
+    principal.require(Action.RESERVE)
+    moment = _now(now)
+    _check_request(request, moment)
+    keys = [(line.sku, line.node_id) for line in request.lines]
+    reservation_id = secrets.token_hex(8)
+    with writing(engine) as connection:
+        _check_known(connection, keys, "lines")
+        locked = store.lock_positions(connection, keys, moment)
+        held: list[HeldLine] = []
+        shortages: list[Shortage] = []
+        for line in sorted(request.lines, key=lambda x: (x.sku, x.node_id)):
+            key = (line.sku, line.node_id)
+            if store.reserve_if_available(connection, key, line.quantity, moment):
+                held.append(HeldLine(line.sku, line.node_id, line.quantity, line.quantity))
+                continue
+            available = locked[key].available
+            shortages.append(Shortage(line.sku, line.node_id, line.quantity, available))
+            if (
+                request.partial
+                and available > 0
+                and store.reserve_if_available(connection, key, available, moment)
+            ):
+                held.append(HeldLine(line.sku, line.node_id, line.quantity, available))
+        if shortages and not request.partial:
+            raise InsufficientStock(shortages)
+        store.insert_holds(
+            connection,
+            [
+                {
+                    "reservation_id": reservation_id,
+                    "sku": h.sku,
+                    "node_id": h.node_id,
+                    "quantity": h.held,
+                    "reference": request.reference,
+                    "expires_at": request.expires_at,
+                    "created_at": moment,
+                }
+                for h in held
+            ],
+        )
+    return Reservation(
+        reservation_id, request.reference, request.expires_at, tuple(held), tuple(shortages)
+    )
+
+
+def _check_request(request: ReservationRequest, now: datetime) -> None:
+    problems: list[Problem] = []
+    if not request.reference.strip():
+        problems.append(Problem("reference", "is required"))
+    if not request.lines:
+        problems.append(Problem("lines", "hold at least one line"))
+    if request.expires_at.tzinfo is None:
+        problems.append(Problem("expires_at", "must carry a time zone"))
+    elif request.expires_at <= now:
+        problems.append(Problem("expires_at", "is in the past"))
+    elif request.expires_at > now + MAX_HOLD:
+        problems.append(Problem("expires_at", f"is more than {MAX_HOLD.days} days ahead"))
+    seen: set[tuple[str, str]] = set()
+    for index, line in enumerate(request.lines):
+        if line.quantity <= 0:
+            problems.append(Problem(f"lines[{index}].quantity", "must be a positive whole number"))
+        if (line.sku, line.node_id) in seen:
+            problems.append(
+                Problem(f"lines[{index}]", f"{line.sku} at {line.node_id} appears twice")
+            )
+        seen.add((line.sku, line.node_id))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _live_holds(connection: Connection, reservation_id: str, now: datetime) -> list[Any]:
+    rows = store.holds_of(connection, reservation_id)
+    if not rows:
+        raise NotFound("reservation", reservation_id)
+    if all(row.expires_at <= now for row in rows):
+        raise ReservationGone(
+            f"reservation {reservation_id} expired at {rows[0].expires_at.isoformat()}"
+        )
+    return rows
+
+
+def release(
+    engine: Engine, principal: Principal, reservation_id: str, now: datetime | None = None
+) -> None:
+    """Give a reservation's units back at once."""
+    principal.require(Action.RESERVE)
+    moment = _now(now)
+    with writing(engine) as connection:
+        rows = store.holds_of(connection, reservation_id)
+        if not rows:
+            raise NotFound("reservation", reservation_id)
+        locked = store.lock_positions(connection, [(r.sku, r.node_id) for r in rows], moment)
+        for row in store.holds_of(connection, reservation_id):  # what the sweep left
+            key = (row.sku, row.node_id)
+            locked[key] = replace(locked[key], reserved=locked[key].reserved - row.quantity)
+            store.save_position(connection, locked[key], moment)
+        store.delete_holds(connection, reservation_id)
+
+
+def extend(
+    engine: Engine,
+    principal: Principal,
+    reservation_id: str,
+    expires_at: datetime,
+    now: datetime | None = None,
+) -> datetime:
+    """Move a live reservation's expiry; an expired one cannot be revived."""
+    principal.require(Action.RESERVE)
+    moment = _now(now)
+    if expires_at.tzinfo is None or expires_at <= moment:
+        raise InvalidInput([Problem("expires_at", "must be in the future")])
+    if expires_at > moment + MAX_HOLD:
+        raise InvalidInput([Problem("expires_at", f"is more than {MAX_HOLD.days} days ahead")])
+    with writing(engine) as connection:
+        _live_holds(connection, reservation_id, moment)
+        store.set_expiry(connection, reservation_id, expires_at)
+    return expires_at
+
+
+def allocate(
+    engine: Engine, principal: Principal, reservation_id: str, now: datetime | None = None
+) -> list[HeldLine]:
+    """Turn a live reservation into allocations: the units are committed to an order."""
+    principal.require(Action.RESERVE)
+    moment = _now(now)
+    with writing(engine) as connection:
+        rows = _live_holds(connection, reservation_id, moment)
+        locked = store.lock_positions(connection, [(r.sku, r.node_id) for r in rows], moment)
+        lines = []
+        for row in store.holds_of(connection, reservation_id):
+            key = (row.sku, row.node_id)
+            position = locked[key]
+            locked[key] = replace(
+                position,
+                reserved=position.reserved - row.quantity,
+                allocated=position.allocated + row.quantity,
+            )
+            store.save_position(connection, locked[key], moment)
+            lines.append(HeldLine(row.sku, row.node_id, row.quantity, row.quantity))
+        store.delete_holds(connection, reservation_id)
+    return lines
+
+
+def ship(
+    engine: Engine,
+    principal: Principal,
+    sku: str,
+    node_id: str,
+    quantity: int,
+    now: datetime | None = None,
+) -> Position:
+    """Allocated units leave the building: allocated and on hand both fall."""
+    principal.require(Action.RECORD_INVENTORY)
+    principal.require_node(node_id)
+    moment = _now(now)
+    if quantity <= 0:
+        raise InvalidInput([Problem("quantity", "must be a positive whole number")])
+    with writing(engine) as connection:
+        _check_known(connection, [(sku, node_id)], "shipment")
+        position = store.lock_positions(connection, [(sku, node_id)], moment)[(sku, node_id)]
+        if quantity > position.allocated:
+            raise InvalidInput(
+                [Problem("quantity", f"only {position.allocated} allocated of {sku} at {node_id}")]
+            )
+        position = replace(
+            position, on_hand=position.on_hand - quantity, allocated=position.allocated - quantity
+        )
+        store.save_position(connection, position, moment)
+    return position
+
+
+# ---- reads -------------------------------------------------------------------------------------
+
+
+def positions(
+    engine: Engine,
+    principal: Principal,
+    *,
+    sku: str | None = None,
+    node_id: str | None = None,
+    limit: int = 1000,
+    after: tuple[str, str] | None = None,
+    now: datetime | None = None,
+) -> list[Position]:
+    """Positions of a SKU across nodes, or of a node across SKUs; a node key sees only its own."""
+    principal.require(Action.READ_INVENTORY)
+    if principal.node_id is not None:
+        principal.require_node(node_id or principal.node_id)
+        node_id = principal.node_id
+    with reading(engine) as connection:
+        return store.read_positions(
+            connection, _now(now), sku=sku, node_id=node_id, limit=limit, after=after
+        )
+
+
+def position_history(
+    engine: Engine, principal: Principal, sku: str, node_id: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    """What happened to a position, newest first: what, when, who, why, and whether it applied."""
+    principal.require(Action.READ_INVENTORY)
+    principal.require_node(node_id)
+    with reading(engine) as connection:
+        rows = store.history(connection, sku, node_id, limit)
+    keys = (
+        "idempotency_key",
+        "kind",
+        "quantity",
+        "reason",
+        "source",
+        "source_time",
+        "recorded_at",
+        "recorded_by",
+        "applied",
+        "note",
+        "on_hand_after",
+        "uncovered",
+    )
+    return [{key: getattr(row, key) for key in keys} for row in rows]
+
