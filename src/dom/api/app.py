@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 import dom
 from dom.api import problems
-from dom.api.routes import audit, catalog, keys, masterdata, nodes
+from dom.api.routes import audit, catalog, inventory, keys, masterdata, nodes
 from dom.config import Settings
 from dom.console import routes as console
 
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     problems.install(app)
-    for module in (nodes, catalog, masterdata, keys, audit):
+    for module in (nodes, catalog, masterdata, keys, audit, inventory):
         app.include_router(module.router)
     app.include_router(console.router)
     app.mount(console.STATIC_URL, console.static_files(), name="console-static")

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from dom.domain.errors import (
     AlreadyExists,
+    Conflict,
     DomError,
     Forbidden,
     InvalidField,
@@ -20,6 +21,7 @@ from dom.domain.errors import (
     Problem,
     Unauthenticated,
 )
+from dom.domain.inventory import InsufficientStock
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -28,8 +30,10 @@ STATUS: dict[type[DomError], int] = {
     InvalidField: 422,
     NotFound: 404,
     AlreadyExists: 409,
+    Conflict: 409,
     Unauthenticated: 401,
     Forbidden: 403,
+    InsufficientStock: 409,
 }
 
 
@@ -61,6 +65,18 @@ def _errors_of(error: DomError) -> list[dict[str, object]] | None:
         return [p.as_dict() for p in error.problems]
     if isinstance(error, InvalidField):
         return [Problem(error.field, error.reason).as_dict()]
+    if isinstance(error, InsufficientStock):
+        return [
+            {
+                "field": "lines",
+                "sku": s.sku,
+                "node_id": s.node_id,
+                "requested": s.requested,
+                "available": s.available,
+                "reason": "not enough available",
+            }
+            for s in error.shortages
+        ]
     return None
 
 

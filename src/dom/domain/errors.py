@@ -77,6 +77,13 @@ class AlreadyExists(DomError):
         super().__init__(f"{kind} {key!r} already exists")
 
 
+class Conflict(DomError):
+    """The request clashes with the current state (an expired hold, a duplicate in flight)."""
+
+    code = "conflict"
+    title = "Conflict"
+
+
 class Unauthenticated(DomError):
     code = "unauthenticated"
     title = "Authentication required"

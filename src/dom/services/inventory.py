@@ -19,7 +19,7 @@ from dom.adapters import inventory_store as store
 from dom.adapters.database import reading, writing
 from dom.adapters.tables import nodes, products
 from dom.domain.access import Action, Principal
-from dom.domain.errors import DomError, InvalidInput, NotFound, Problem
+from dom.domain.errors import Conflict, InvalidField, InvalidInput, NotFound, Problem
 from dom.domain.inventory import (
     Applied,
     InsufficientStock,
@@ -34,14 +34,19 @@ from dom.domain.inventory import (
 MAX_HOLD = timedelta(days=30)
 
 
-class IdempotencyMismatch(DomError):
+class IdempotencyMismatch(InvalidField):
+    """The same idempotency key came with a different body (422)."""
+
     code = "idempotency_key_reused"
     title = "Idempotency key reused with another request"
 
+    def __init__(self, key: str) -> None:
+        super().__init__("idempotency_key", f"{key!r} was used for a different event")
 
-class ReservationGone(DomError):
+
+class ReservationGone(Conflict):
     code = "reservation_expired"
-    title = "The reservation has expired or was released"
+    title = "The reservation has expired"
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ def record_events(
             try:
                 outcome = _record_one(connection, principal, request, locked[key], moment)
             except StockShort as short:
-                shorts.append(Problem(f"events[{index}].quantity", short.detail))
+                shorts.append(Problem(f"events.{index}.quantity", short.detail))
                 continue
             locked[key] = outcome.position
             outcomes.append(outcome)
@@ -185,9 +190,7 @@ def _record_one(
     previous = store.event_by_key(connection, request.idempotency_key)
     if previous is not None:
         if previous.request_hash != request.fingerprint():
-            raise IdempotencyMismatch(
-                f"idempotency key {request.idempotency_key!r} was used for a different event"
-            )
+            raise IdempotencyMismatch(request.idempotency_key)
         return EventOutcome(
             request.idempotency_key,
             previous.applied,
@@ -313,10 +316,10 @@ def _check_request(request: ReservationRequest, now: datetime) -> None:
     seen: set[tuple[str, str]] = set()
     for index, line in enumerate(request.lines):
         if line.quantity <= 0:
-            problems.append(Problem(f"lines[{index}].quantity", "must be a positive whole number"))
+            problems.append(Problem(f"lines.{index}.quantity", "must be a positive whole number"))
         if (line.sku, line.node_id) in seen:
             problems.append(
-                Problem(f"lines[{index}]", f"{line.sku} at {line.node_id} appears twice")
+                Problem(f"lines.{index}", f"{line.sku} at {line.node_id} appears twice")
             )
         seen.add((line.sku, line.node_id))
     if problems:
@@ -471,4 +474,3 @@ def position_history(
         "uncovered",
     )
     return [{key: getattr(row, key) for key in keys} for row in rows]
-

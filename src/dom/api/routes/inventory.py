@@ -1,0 +1,140 @@
+"""/v1/inventory and /v1/reservations: stock events, positions, holds."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from dom.api.deps import EngineDep, PrincipalDep
+from dom.domain.errors import InvalidField, InvalidInput, Problem
+from dom.domain.inventory import InventoryEvent, Position
+from dom.schemas.inventory import (
+    EventsIn,
+    EventsOut,
+    ExtendIn,
+    HistoryEntry,
+    PositionView,
+    ReservationIn,
+    ReservationOut,
+)
+from dom.services import inventory
+
+router = APIRouter(tags=["inventory"])
+
+
+def position_view(position: Position) -> dict[str, Any]:
+    return {**asdict(position), "available": position.available}
+
+
+@router.post(
+    "/v1/inventory/events",
+    response_model=EventsOut,
+    summary="Record inventory events (snapshot, adjustment, receipt, shrink, damage), all or none",
+)
+def record_events(body: EventsIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    requests = []
+    problems: list[Problem] = []
+    for index, item in enumerate(body.events):
+        try:
+            event = InventoryEvent(
+                item.kind,
+                item.sku,
+                item.node_id,
+                item.quantity,
+                item.source,
+                item.source_time,
+                item.reason,
+            )
+        except InvalidField as error:
+            problems.append(Problem(f"events.{index}.{error.field}", error.reason))
+            continue
+        requests.append(inventory.EventRequest(item.idempotency_key, event))
+    if problems:
+        raise InvalidInput(problems)
+    outcomes = inventory.record_events(engine, principal, requests)
+    return {
+        "outcomes": [
+            {
+                **{k: v for k, v in asdict(o).items() if k != "position"},
+                "position": position_view(o.position),
+            }
+            for o in outcomes
+        ]
+    }
+
+
+@router.get(
+    "/v1/inventory/positions", response_model=list[PositionView], summary="Positions by SKU or node"
+)
+def list_positions(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    sku: Annotated[str | None, Query(max_length=64)] = None,
+    node_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    if sku is None and node_id is None and principal.node_id is None:
+        raise InvalidInput([Problem("sku", "give a sku, a node_id or both")])
+    found = inventory.positions(engine, principal, sku=sku, node_id=node_id, limit=limit)
+    return [position_view(p) for p in found]
+
+
+@router.get(
+    "/v1/inventory/positions/{sku}/{node_id}/history",
+    response_model=list[HistoryEntry],
+    summary="A position's audit history, newest first",
+)
+def position_history(
+    sku: str,
+    node_id: str,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    return inventory.position_history(engine, principal, sku, node_id, limit)
+
+
+@router.post(
+    "/v1/reservations",
+    response_model=ReservationOut,
+    status_code=201,
+    summary="Hold stock for a cart or an order until it expires",
+    responses={409: {"description": "not enough stock: every short line is listed"}},
+)
+def reserve(body: ReservationIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    request = inventory.ReservationRequest(
+        reference=body.reference,
+        lines=tuple(
+            inventory.HoldLine(line.sku, line.node_id, line.quantity) for line in body.lines
+        ),
+        expires_at=body.expires_at,
+        partial=body.partial,
+    )
+    return asdict(inventory.reserve(engine, principal, request))
+
+
+@router.delete(
+    "/v1/reservations/{reservation_id}", status_code=204, summary="Release a reservation"
+)
+def release(reservation_id: str, engine: EngineDep, principal: PrincipalDep) -> Response:
+    inventory.release(engine, principal, reservation_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/reservations/{reservation_id}/extend", summary="Move a live reservation's expiry")
+def extend(
+    reservation_id: str, body: ExtendIn, engine: EngineDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    expires_at = inventory.extend(engine, principal, reservation_id, body.expires_at)
+    return {"id": reservation_id, "expires_at": expires_at.isoformat()}
+
+
+@router.post(
+    "/v1/reservations/{reservation_id}/allocate",
+    summary="Convert a live reservation into allocations (committed to an order)",
+)
+def allocate(reservation_id: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    lines = inventory.allocate(engine, principal, reservation_id)
+    return {"id": reservation_id, "allocated": [asdict(line) for line in lines]}

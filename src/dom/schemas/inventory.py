@@ -1,0 +1,145 @@
+"""Inventory shapes for the API: events in, reservations in and out, positions out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from dom.domain.inventory import EventKind
+
+Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "idempotency_key": "wms-reno-2026-11-25-000123",
+                    "kind": "snapshot",
+                    "sku": "SKU-000042",
+                    "node_id": "dc-reno",
+                    "quantity": 118,
+                    "source": "reno-wms",
+                    "source_time": "2026-11-25T06:00:00Z",
+                }
+            ]
+        },
+    )
+
+    idempotency_key: str = Field(min_length=1, max_length=200, description="a repeat applies once")
+    kind: EventKind
+    sku: str = Field(min_length=1, max_length=64)
+    node_id: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(
+        description="snapshot: the count (≥ 0); adjustment: a signed delta; others: units (> 0)"
+    )
+    source: str = Field(min_length=1, max_length=100, description="the reporting system")
+    source_time: AwareDatetime = Field(description="when it happened at the source")
+    reason: str | None = Field(default=None, max_length=100, description="reason code")
+
+
+class EventsIn(BaseModel):
+    model_config = Strict
+
+    events: list[EventIn] = Field(min_length=1, max_length=50_000)
+
+
+class PositionView(BaseModel):
+    sku: str
+    node_id: str
+    on_hand: int
+    reserved: int = Field(description="held by reservations still in force")
+    allocated: int
+    safety_stock: int
+    available: int
+    snapshot_at: datetime | None
+
+
+class EventOutcomeView(BaseModel):
+    idempotency_key: str
+    applied: bool
+    note: str | None
+    uncovered: int = Field(description="allocated units a short count left uncovered (re-route)")
+    holds_released: int
+    replayed: bool = Field(description="true when this key was seen before")
+    position: PositionView
+
+
+class EventsOut(BaseModel):
+    outcomes: list[EventOutcomeView]
+
+
+class LineIn(BaseModel):
+    model_config = Strict
+
+    sku: str = Field(min_length=1, max_length=64)
+    node_id: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0)
+
+
+class ReservationIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "cart-8812",
+                    "lines": [{"sku": "SKU-000042", "node_id": "dc-reno", "quantity": 2}],
+                    "expires_at": "2026-11-25T19:00:00Z",
+                }
+            ]
+        },
+    )
+
+    reference: str = Field(min_length=1, max_length=100, description="cart or order id")
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    expires_at: AwareDatetime
+    partial: bool = Field(default=False, description="hold what is available instead of nothing")
+
+
+class HeldLineView(BaseModel):
+    sku: str
+    node_id: str
+    requested: int
+    held: int
+
+
+class ShortageView(BaseModel):
+    sku: str
+    node_id: str
+    requested: int
+    available: int
+
+
+class ReservationOut(BaseModel):
+    id: str
+    reference: str
+    expires_at: datetime
+    lines: list[HeldLineView]
+    shortages: list[ShortageView]
+
+
+class ExtendIn(BaseModel):
+    model_config = Strict
+
+    expires_at: AwareDatetime
+
+
+class HistoryEntry(BaseModel):
+    idempotency_key: str
+    kind: EventKind
+    quantity: int
+    reason: str | None
+    source: str
+    source_time: datetime
+    recorded_at: datetime
+    recorded_by: str
+    applied: bool
+    note: str | None
+    on_hand_after: int
+    uncovered: int

@@ -1,0 +1,306 @@
+"""Inventory over real HTTP: events, positions, history and reservations, and their bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from dom.domain.access import Role
+from dom.services.keys import create_key
+from tests.conftest import client_for
+from tests.support.factories import node_record, product_record, store_record
+
+SKU = "SKU-1"
+DC = "dc-columbus"
+T0 = datetime(2026, 11, 25, 6, tzinfo=UTC)
+
+
+def event(key: str, kind: str, quantity: int, at: datetime = T0, **changes: Any) -> dict[str, Any]:
+    body = {
+        "idempotency_key": key,
+        "kind": kind,
+        "sku": SKU,
+        "node_id": DC,
+        "quantity": quantity,
+        "source": "wms",
+        "source_time": at.isoformat(),
+    }
+    body.update(changes)
+    return body
+
+
+def later(minutes: int = 30) -> str:
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
+
+
+@pytest.fixture
+def stocked(admin: httpx.Client) -> Iterator[httpx.Client]:
+    """A DC and a store, two products, and 10 units of SKU-1 counted at the DC."""
+    network = {
+        "nodes": [node_record(DC), store_record("store-a")],
+        "products": [product_record(SKU), product_record("SKU-2")],
+    }
+    assert admin.post("/v1/master-data/import", json=network).status_code == 200
+    assert (
+        admin.post(
+            "/v1/inventory/events", json={"events": [event("count-1", "snapshot", 10)]}
+        ).status_code
+        == 200
+    )
+    yield admin
+
+
+def position(client: httpx.Client, sku: str = SKU, node: str = DC) -> dict[str, Any]:
+    found = client.get("/v1/inventory/positions", params={"sku": sku, "node_id": node}).json()
+    return dict(found[0]) if found else {}
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = dict(response.json())
+    assert body["code"] == code
+    return body
+
+
+class TestEvents:
+    def test_a_receipt_adds_and_the_history_says_who_what_and_when(
+        self, stocked: httpx.Client
+    ) -> None:
+        done = stocked.post(
+            "/v1/inventory/events",
+            json={"events": [event("rcpt-1", "receipt", 5, T0 + timedelta(hours=1))]},
+        )
+        assert done.json()["outcomes"][0]["position"]["on_hand"] == 15
+        history = stocked.get(f"/v1/inventory/positions/{SKU}/{DC}/history").json()
+        assert [(h["kind"], h["quantity"], h["on_hand_after"]) for h in history] == [
+            ("receipt", 5, 15),
+            ("snapshot", 10, 10),
+        ]
+        assert history[0]["recorded_by"] == "test admin"
+
+    def test_a_repeated_event_applies_once(self, stocked: httpx.Client) -> None:
+        body = {"events": [event("rcpt-2", "receipt", 5, T0 + timedelta(hours=1))]}
+        first = stocked.post("/v1/inventory/events", json=body).json()["outcomes"][0]
+        again = stocked.post("/v1/inventory/events", json=body).json()["outcomes"][0]
+        assert (first["replayed"], again["replayed"]) == (False, True)
+        assert position(stocked)["on_hand"] == 15
+
+    def test_a_key_reused_with_another_body_is_refused(self, stocked: httpx.Client) -> None:
+        stocked.post(
+            "/v1/inventory/events",
+            json={"events": [event("k", "receipt", 5, T0 + timedelta(hours=1))]},
+        )
+        refused = stocked.post(
+            "/v1/inventory/events",
+            json={"events": [event("k", "receipt", 6, T0 + timedelta(hours=1))]},
+        )
+        problem(refused, 422, "idempotency_key_reused")
+        assert position(stocked)["on_hand"] == 15
+
+    def test_an_older_snapshot_is_recorded_but_does_not_move_the_position(
+        self, stocked: httpx.Client
+    ) -> None:
+        old = stocked.post(
+            "/v1/inventory/events",
+            json={"events": [event("count-0", "snapshot", 99, T0 - timedelta(hours=1))]},
+        )
+        outcome = old.json()["outcomes"][0]
+        assert outcome["applied"] is False and "older than the snapshot" in outcome["note"]
+        assert position(stocked)["on_hand"] == 10
+
+    def test_a_delta_below_commitments_is_refused_with_the_position_shown(
+        self, stocked: httpx.Client
+    ) -> None:
+        stocked.post(
+            "/v1/reservations",
+            json={
+                "reference": "cart",
+                "lines": [{"sku": SKU, "node_id": DC, "quantity": 8}],
+                "expires_at": later(),
+            },
+        )
+        refused = stocked.post(
+            "/v1/inventory/events",
+            json={
+                "events": [
+                    event("adj", "adjustment", -5, T0 + timedelta(hours=1), reason="miscount")
+                ]
+            },
+        )
+        body = problem(refused, 422, "invalid_input")
+        assert "would leave 5 on hand for 8 committed" in body["errors"][0]["reason"]
+        assert position(stocked)["on_hand"] == 10
+
+    def test_a_short_count_is_accepted_and_releases_the_newest_holds(
+        self, stocked: httpx.Client
+    ) -> None:
+        for ref, qty in (("cart-old", 4), ("cart-new", 4)):
+            stocked.post(
+                "/v1/reservations",
+                json={
+                    "reference": ref,
+                    "lines": [{"sku": SKU, "node_id": DC, "quantity": qty}],
+                    "expires_at": later(),
+                },
+            )
+        counted = stocked.post(
+            "/v1/inventory/events",
+            json={"events": [event("count-2", "snapshot", 5, T0 + timedelta(hours=2))]},
+        )
+        outcome = counted.json()["outcomes"][0]
+        assert outcome["holds_released"] == 3
+        assert (outcome["position"]["on_hand"], outcome["position"]["reserved"]) == (5, 5)
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"sku": "NOPE"}, "events.sku"),
+            ({"node_id": "nowhere"}, "events.node_id"),
+            ({"kind": "receipt", "quantity": 0}, "events.1.quantity"),
+            ({"kind": "adjustment", "quantity": 3}, "events.1.reason"),
+            ({"kind": "snapshot", "quantity": -1}, "events.1.quantity"),
+            ({"kind": "teleport"}, "events.1.kind"),
+            ({"quantity": 1.5}, "events.1.quantity"),
+            ({"source_time": "2026-11-25T06:00:00"}, "events.1.source_time"),
+        ],
+    )
+    def test_bad_events_are_refused_and_change_nothing(
+        self, stocked: httpx.Client, changes: dict[str, Any], field: str
+    ) -> None:
+        bad = {**event("bad", "receipt", 2, T0 + timedelta(hours=1)), **changes}
+        good = event("good", "receipt", 2, T0 + timedelta(hours=1))
+        body = problem(
+            stocked.post("/v1/inventory/events", json={"events": [good, bad]}), 422, "invalid_input"
+        )
+        assert field in [e["field"] for e in body["errors"]]
+        assert position(stocked)["on_hand"] == 10
+
+
+class TestReservations:
+    def test_a_reservation_holds_and_release_gives_back(self, stocked: httpx.Client) -> None:
+        made = stocked.post(
+            "/v1/reservations",
+            json={
+                "reference": "cart-1",
+                "lines": [{"sku": SKU, "node_id": DC, "quantity": 3}],
+                "expires_at": later(),
+            },
+        )
+        assert made.status_code == 201
+        assert position(stocked)["available"] == 7
+        assert stocked.delete(f"/v1/reservations/{made.json()['id']}").status_code == 204
+        assert position(stocked)["available"] == 10
+
+    def test_every_short_line_is_reported_and_nothing_is_held(self, stocked: httpx.Client) -> None:
+        lines = [
+            {"sku": SKU, "node_id": DC, "quantity": 11},
+            {"sku": "SKU-2", "node_id": DC, "quantity": 1},
+        ]
+        body = problem(
+            stocked.post(
+                "/v1/reservations", json={"reference": "c", "lines": lines, "expires_at": later()}
+            ),
+            409,
+            "insufficient_stock",
+        )
+        assert [(e["sku"], e["requested"], e["available"]) for e in body["errors"]] == [
+            (SKU, 11, 10),
+            ("SKU-2", 1, 0),
+        ]
+        assert position(stocked)["reserved"] == 0
+
+    def test_partial_holds_what_there_is(self, stocked: httpx.Client) -> None:
+        lines = [{"sku": SKU, "node_id": DC, "quantity": 12}]
+        made = stocked.post(
+            "/v1/reservations",
+            json={"reference": "c", "lines": lines, "expires_at": later(), "partial": True},
+        )
+        assert made.json()["lines"] == [{"sku": SKU, "node_id": DC, "requested": 12, "held": 10}]
+        assert made.json()["shortages"][0]["available"] == 10
+
+    def test_allocation_commits_and_extend_moves_the_expiry(self, stocked: httpx.Client) -> None:
+        made = stocked.post(
+            "/v1/reservations",
+            json={
+                "reference": "order-9",
+                "lines": [{"sku": SKU, "node_id": DC, "quantity": 2}],
+                "expires_at": later(),
+            },
+        ).json()
+        assert (
+            stocked.post(
+                f"/v1/reservations/{made['id']}/extend", json={"expires_at": later(60)}
+            ).status_code
+            == 200
+        )
+        assert stocked.post(f"/v1/reservations/{made['id']}/allocate").status_code == 200
+        assert (position(stocked)["reserved"], position(stocked)["allocated"]) == (0, 2)
+        problem(stocked.post(f"/v1/reservations/{made['id']}/allocate"), 404, "not_found")
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
+            ({"lines": [{"sku": SKU, "node_id": DC, "quantity": 0}]}, "lines.0.quantity"),
+            ({"lines": [{"sku": SKU, "node_id": DC, "quantity": -2}]}, "lines.0.quantity"),
+            ({"lines": [{"sku": "NOPE", "node_id": DC, "quantity": 1}]}, "lines.sku"),
+            ({"lines": []}, "lines"),
+            ({"reference": ""}, "reference"),
+        ],
+    )
+    def test_bad_reservations_are_refused_and_hold_nothing(
+        self, stocked: httpx.Client, changes: dict[str, Any], field: str
+    ) -> None:
+        body = {
+            "reference": "c",
+            "lines": [{"sku": SKU, "node_id": DC, "quantity": 1}],
+            "expires_at": later(),
+            **changes,
+        }
+        refused = problem(stocked.post("/v1/reservations", json=body), 422, "invalid_input")
+        assert field in [e["field"] for e in refused["errors"]]
+        assert position(stocked)["reserved"] == 0
+
+
+class TestWhoMayDoWhat:
+    def test_a_node_key_records_only_its_own_stock_and_reads_only_its_own_positions(
+        self, stocked: httpx.Client, server: str, engine: Engine
+    ) -> None:
+        token = create_key(engine, "store a", Role.NODE, node_id="store-a").token
+        with client_for(server, token) as store:
+            own = event("s-1", "receipt", 3, T0 + timedelta(hours=1), node_id="store-a")
+            assert store.post("/v1/inventory/events", json={"events": [own]}).status_code == 200
+            theirs = event("s-2", "receipt", 3, T0 + timedelta(hours=1))
+            problem(store.post("/v1/inventory/events", json={"events": [theirs]}), 403, "forbidden")
+            problem(store.get("/v1/inventory/positions", params={"node_id": DC}), 403, "forbidden")
+            assert [p["node_id"] for p in store.get("/v1/inventory/positions").json()] == [
+                "store-a"
+            ]
+        assert position(stocked)["on_hand"] == 10
+
+    def test_a_viewer_reads_but_may_not_reserve_and_a_channel_may(
+        self, stocked: httpx.Client, server: str, engine: Engine
+    ) -> None:
+        body = {
+            "reference": "c",
+            "lines": [{"sku": SKU, "node_id": DC, "quantity": 1}],
+            "expires_at": later(),
+        }
+        with client_for(server, create_key(engine, "v", Role.VIEWER).token) as viewer:
+            assert viewer.get("/v1/inventory/positions", params={"sku": SKU}).status_code == 200
+            problem(viewer.post("/v1/reservations", json=body), 403, "forbidden")
+        with client_for(
+            server, create_key(engine, "web", Role.CHANNEL, channel="web").token
+        ) as channel:
+            assert channel.post("/v1/reservations", json=body).status_code == 201
+            problem(
+                channel.post("/v1/inventory/events", json={"events": [event("c-1", "receipt", 1)]}),
+                403,
+                "forbidden",
+            )
