@@ -9,16 +9,25 @@ the expired holds of the positions they lock, and readers count only holds still
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dom.adapters.tables import holds, inventory_events, positions
 from dom.domain.inventory import Position
 
 Key = tuple[str, str]  # (sku, node_id)
+
+
+CHUNK = 500
+
+
+def _chunks(keys: Sequence[Key]) -> Iterable[Sequence[Key]]:
+    for start in range(0, len(keys), CHUNK):
+        yield keys[start : start + CHUNK]
 
 
 def lock_positions(
@@ -29,57 +38,91 @@ def lock_positions(
     if not ordered:
         return {}
     insert_ = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    connection.execute(
-        insert_(positions).on_conflict_do_nothing(index_elements=["sku", "node_id"]),
-        [
-            {
-                "sku": sku,
-                "node_id": node,
-                "on_hand": 0,
-                "reserved": 0,
-                "allocated": 0,
-                "safety_stock": 0,
-                "updated_at": now,
-            }
-            for sku, node in ordered
-        ],
-    )
-    query = (
-        select(positions)
-        .where(tuple_(positions.c.sku, positions.c.node_id).in_(ordered))
-        .order_by(positions.c.sku, positions.c.node_id)
-    )
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    locked = {(row.sku, row.node_id): _position(row) for row in connection.execute(query)}
-    for key in ordered:
-        swept = sweep_expired(connection, key, now)
-        if swept:
-            position = locked[key]
-            locked[key] = Position(**{**vars(position), "reserved": position.reserved - swept})
+    blank = {"on_hand": 0, "reserved": 0, "allocated": 0, "safety_stock": 0, "updated_at": now}
+    locked: dict[Key, Position] = {}
+    for chunk in _chunks(ordered):
+        connection.execute(
+            insert_(positions).on_conflict_do_nothing(index_elements=["sku", "node_id"]),
+            [{"sku": sku, "node_id": node, **blank} for sku, node in chunk],
+        )
+        query = (
+            select(positions)
+            .where(tuple_(positions.c.sku, positions.c.node_id).in_(chunk))
+            .order_by(positions.c.sku, positions.c.node_id)
+        )
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        locked.update({(row.sku, row.node_id): _position(row) for row in connection.execute(query)})
+    for key, swept in sweep_expired(connection, ordered, now).items():
+        locked[key] = replace(locked[key], reserved=locked[key].reserved - swept)
     return locked
 
 
-def sweep_expired(connection: Connection, key: Key, now: datetime) -> int:
-    """Delete a locked position's expired holds and take them off its reserved count."""
-    sku, node = key
-    gone = (
-        connection.execute(
+def sweep_expired(connection: Connection, keys: Sequence[Key], now: datetime) -> dict[Key, int]:
+    """Delete locked positions' expired holds and take them off their reserved counts."""
+    swept: dict[Key, int] = {}
+    for chunk in _chunks(keys):
+        gone = connection.execute(
             delete(holds)
-            .where(holds.c.sku == sku, holds.c.node_id == node, holds.c.expires_at <= now)
-            .returning(holds.c.quantity)
+            .where(tuple_(holds.c.sku, holds.c.node_id).in_(chunk), holds.c.expires_at <= now)
+            .returning(holds.c.sku, holds.c.node_id, holds.c.quantity)
         )
-        .scalars()
-        .all()
-    )
-    swept = int(sum(gone))
-    if swept:
+        for sku, node, quantity in gone:
+            swept[(sku, node)] = swept.get((sku, node), 0) + int(quantity)
+    for (sku, node), quantity in swept.items():
         connection.execute(
             update(positions)
             .where(positions.c.sku == sku, positions.c.node_id == node)
-            .values(reserved=positions.c.reserved - swept)
+            .values(reserved=positions.c.reserved - quantity)
         )
     return swept
+
+
+def save_positions(connection: Connection, changed: Iterable[Position], now: datetime) -> None:
+    """Write many positions with one prepared UPDATE."""
+    rows = [
+        {
+            "b_sku": p.sku,
+            "b_node": p.node_id,
+            "b_on_hand": p.on_hand,
+            "b_reserved": p.reserved,
+            "b_allocated": p.allocated,
+            "b_safety": p.safety_stock,
+            "b_snapshot_at": p.snapshot_at,
+            "b_now": now,
+        }
+        for p in changed
+    ]
+    if not rows:
+        return
+    statement = (
+        update(positions)
+        .where(positions.c.sku == bindparam("b_sku"), positions.c.node_id == bindparam("b_node"))
+        .values(
+            on_hand=bindparam("b_on_hand"),
+            reserved=bindparam("b_reserved"),
+            allocated=bindparam("b_allocated"),
+            safety_stock=bindparam("b_safety"),
+            snapshot_at=bindparam("b_snapshot_at", type_=positions.c.snapshot_at.type),
+            updated_at=bindparam("b_now", type_=positions.c.updated_at.type),
+        )
+    )
+    connection.execute(statement, rows)
+
+
+def events_by_keys(connection: Connection, keys: Sequence[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), CHUNK):
+        query = select(inventory_events).where(
+            inventory_events.c.idempotency_key.in_(keys[start : start + CHUNK])
+        )
+        found.update({row.idempotency_key: row for row in connection.execute(query)})
+    return found
+
+
+def insert_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(insert(inventory_events), list(rows))
 
 
 def save_position(connection: Connection, position: Position, now: datetime) -> None:
@@ -164,16 +207,6 @@ def set_expiry(connection: Connection, reservation_id: str, expires_at: datetime
     connection.execute(
         update(holds).where(holds.c.reservation_id == reservation_id).values(expires_at=expires_at)
     )
-
-
-def event_by_key(connection: Connection, key: str) -> Any:
-    return connection.execute(
-        select(inventory_events).where(inventory_events.c.idempotency_key == key)
-    ).first()
-
-
-def insert_event(connection: Connection, row: dict[str, Any]) -> None:
-    connection.execute(insert(inventory_events), [row])
 
 
 def read_positions(

@@ -122,18 +122,23 @@ def _now(now: datetime | None) -> datetime:
 def _check_known(connection: Connection, keys: Sequence[tuple[str, str]], where: str) -> None:
     skus = {sku for sku, _ in keys}
     node_ids = {node for _, node in keys}
-    known_skus = set(
-        connection.execute(select(products.c.sku).where(products.c.sku.in_(skus))).scalars()
-    )
-    known_nodes = set(
-        connection.execute(select(nodes.c.id).where(nodes.c.id.in_(node_ids))).scalars()
-    )
+    known_skus = _existing(connection, products.c.sku, skus)
+    known_nodes = _existing(connection, nodes.c.id, node_ids)
     problems = [Problem(f"{where}.sku", f"unknown SKU {s!r}") for s in sorted(skus - known_skus)]
     problems += [
         Problem(f"{where}.node_id", f"unknown node {n!r}") for n in sorted(node_ids - known_nodes)
     ]
     if problems:
         raise InvalidInput(problems)
+
+
+def _existing(connection: Connection, column: Any, wanted: set[str]) -> set[str]:
+    values = sorted(wanted)
+    found: set[str] = set()
+    for start in range(0, len(values), 1000):
+        chunk = values[start : start + 1000]
+        found.update(connection.execute(select(column).where(column.in_(chunk))).scalars())
+    return found
 
 
 # ---- events ------------------------------------------------------------------------------------
@@ -160,78 +165,86 @@ def record_events(
         locked = store.lock_positions(
             connection, [(r.event.sku, r.event.node_id) for r in requests], moment
         )
+        seen = store.events_by_keys(connection, keys)
         outcomes: list[EventOutcome] = []
+        rows: list[dict[str, Any]] = []
         shorts: list[Problem] = []
+        changed: set[tuple[str, str]] = set()
         for index, request in enumerate(requests):
             key = (request.event.sku, request.event.node_id)
+            previous = seen.get(request.idempotency_key)
+            if previous is not None:
+                outcomes.append(_replay(request, previous, locked[key]))
+                continue
             try:
-                outcome = _record_one(connection, principal, request, locked[key], moment)
+                applied = apply_event(locked[key], request.event)
             except StockShort as short:
                 shorts.append(Problem(f"events.{index}.quantity", short.detail))
                 continue
-            locked[key] = outcome.position
-            outcomes.append(outcome)
+            position, released, uncovered = _cover_commitments(connection, applied)
+            locked[key] = position
+            changed.add(key)
+            rows.append(_event_row(request, applied, position, uncovered, principal, moment))
+            outcomes.append(
+                EventOutcome(
+                    request.idempotency_key,
+                    applied.moved,
+                    applied.note,
+                    position,
+                    uncovered,
+                    released,
+                    replayed=False,
+                )
+            )
         if shorts:
             raise InvalidInput(
                 shorts, f"{len(shorts)} event(s) would break commitments; nothing was recorded"
             )
-        for position in locked.values():
-            store.save_position(connection, position, moment)
+        store.insert_events(connection, rows)
+        store.save_positions(connection, (locked[key] for key in sorted(changed)), moment)
     return outcomes
 
 
-def _record_one(
-    connection: Connection,
-    principal: Principal,
-    request: EventRequest,
-    position: Position,
-    now: datetime,
-) -> EventOutcome:
-    previous = store.event_by_key(connection, request.idempotency_key)
-    if previous is not None:
-        if previous.request_hash != request.fingerprint():
-            raise IdempotencyMismatch(request.idempotency_key)
-        return EventOutcome(
-            request.idempotency_key,
-            previous.applied,
-            previous.note,
-            position,
-            previous.uncovered,
-            0,
-            replayed=True,
-        )
-    applied = apply_event(position, request.event)
-    position, released, uncovered = _cover_commitments(connection, applied)
-    event = request.event
-    store.insert_event(
-        connection,
-        {
-            "idempotency_key": request.idempotency_key,
-            "request_hash": request.fingerprint(),
-            "kind": event.kind.value,
-            "sku": event.sku,
-            "node_id": event.node_id,
-            "quantity": event.quantity,
-            "reason": event.reason,
-            "source": event.source,
-            "source_time": event.source_time,
-            "recorded_at": now,
-            "recorded_by": principal.name,
-            "applied": applied.moved,
-            "note": applied.note,
-            "on_hand_after": position.on_hand,
-            "uncovered": uncovered,
-        },
-    )
+def _replay(request: EventRequest, previous: Any, position: Position) -> EventOutcome:
+    if previous.request_hash != request.fingerprint():
+        raise IdempotencyMismatch(request.idempotency_key)
     return EventOutcome(
         request.idempotency_key,
-        applied.moved,
-        applied.note,
+        previous.applied,
+        previous.note,
         position,
-        uncovered,
-        released,
-        replayed=False,
+        previous.uncovered,
+        0,
+        replayed=True,
     )
+
+
+def _event_row(
+    request: EventRequest,
+    applied: Applied,
+    position: Position,
+    uncovered: int,
+    principal: Principal,
+    now: datetime,
+) -> dict[str, Any]:
+    event = request.event
+    return {
+        "idempotency_key": request.idempotency_key,
+        "request_hash": request.fingerprint(),
+        "kind": event.kind.value,
+        "sku": event.sku,
+        "node_id": event.node_id,
+        "quantity": event.quantity,
+        "reason": event.reason,
+        "source": event.source,
+        "source_time": event.source_time,
+        "recorded_at": now,
+        "recorded_by": principal.name,
+        "applied": applied.moved,
+        "note": applied.note,
+        "on_hand_after": position.on_hand,
+        "uncovered": uncovered,
+    }
 
 
 def _cover_commitments(connection: Connection, applied: Applied) -> tuple[Position, int, int]:
