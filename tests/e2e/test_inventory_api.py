@@ -304,3 +304,59 @@ class TestWhoMayDoWhat:
                 403,
                 "forbidden",
             )
+
+
+class TestNodeSync:
+    def sync(
+        self,
+        client: httpx.Client,
+        counts: list[dict[str, Any]],
+        key: str = "sync-1",
+        hours: int = 1,
+    ) -> httpx.Response:
+        body = {
+            "idempotency_key": key,
+            "source": "wms",
+            "source_time": (T0 + timedelta(hours=hours)).isoformat(),
+            "counts": counts,
+        }
+        return client.post(f"/v1/inventory/nodes/{DC}/sync", json=body)
+
+    def test_a_full_count_sets_listed_skus_and_zeroes_the_rest(self, stocked: httpx.Client) -> None:
+        done = self.sync(stocked, [{"sku": "SKU-2", "quantity": 7}])
+        assert done.json() == {
+            "node_id": DC,
+            "positions": 2,
+            "applied": 2,
+            "replayed": 0,
+            "uncovered": 0,
+        }
+        assert (position(stocked)["on_hand"], position(stocked, "SKU-2")["on_hand"]) == (0, 7)
+
+    def test_the_same_sync_sent_twice_applies_once(self, stocked: httpx.Client) -> None:
+        self.sync(stocked, [{"sku": SKU, "quantity": 4}])
+        stocked.post(
+            "/v1/inventory/events",
+            json={"events": [event("rcpt", "receipt", 1, T0 + timedelta(hours=2))]},
+        )
+        again = self.sync(stocked, [{"sku": SKU, "quantity": 4}])
+        assert again.json()["replayed"] == 1
+        assert position(stocked)["on_hand"] == 5
+
+    def test_a_bad_count_changes_nothing(self, stocked: httpx.Client) -> None:
+        problem(self.sync(stocked, [{"sku": SKU, "quantity": -1}]), 422, "invalid_input")
+        problem(
+            self.sync(stocked, [{"sku": SKU, "quantity": 1}, {"sku": SKU, "quantity": 2}]),
+            422,
+            "invalid_input",
+        )
+        problem(self.sync(stocked, [{"sku": "NOPE", "quantity": 1}]), 422, "invalid_input")
+        assert position(stocked)["on_hand"] == 10
+
+    def test_a_node_key_may_not_sync_another_node(
+        self, stocked: httpx.Client, server: str, engine: Engine
+    ) -> None:
+        token = create_key(engine, "store a", Role.NODE, node_id="store-a").token
+        with client_for(server, token) as store:
+            problem(self.sync(store, [{"sku": SKU, "quantity": 0}]), 403, "forbidden")
+        assert position(stocked)["on_hand"] == 10

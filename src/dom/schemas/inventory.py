@@ -143,3 +143,29 @@ class HistoryEntry(BaseModel):
     note: str | None
     on_hand_after: int
     uncovered: int
+
+
+class CountIn(BaseModel):
+    model_config = Strict
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=0)
+
+
+class NodeSyncIn(BaseModel):
+    """A full count of one node: SKUs it holds that the count leaves out are counted as zero."""
+
+    model_config = Strict
+
+    idempotency_key: str = Field(min_length=1, max_length=150)
+    source: str = Field(min_length=1, max_length=100)
+    source_time: AwareDatetime
+    counts: list[CountIn] = Field(max_length=200_000)
+
+
+class NodeSyncOut(BaseModel):
+    node_id: str
+    positions: int
+    applied: int
+    replayed: int
+    uncovered: int = Field(description="allocated units the count left uncovered (re-route)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from dom.domain.access import Action, Principal
 from dom.domain.errors import Conflict, InvalidField, InvalidInput, NotFound, Problem
 from dom.domain.inventory import (
     Applied,
+    EventKind,
     InsufficientStock,
     InventoryEvent,
     Position,
@@ -203,6 +204,39 @@ def record_events(
         store.insert_events(connection, rows)
         store.save_positions(connection, (locked[key] for key in sorted(changed)), moment)
     return outcomes
+
+
+def sync_node(
+    engine: Engine,
+    principal: Principal,
+    node_id: str,
+    counts: Mapping[str, int],
+    *,
+    source: str,
+    source_time: datetime,
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> list[EventOutcome]:
+    """A full count of a node in one atomic call: every listed SKU is set to its count, and
+    every SKU the node holds a position for but the count leaves out is counted as zero."""
+    principal.require(Action.RECORD_INVENTORY)
+    principal.require_node(node_id)
+    with reading(engine) as connection:
+        held = {p.sku for p in store.read_positions(connection, _now(now), node_id=node_id)}
+    full = {**dict.fromkeys(held - set(counts), 0), **counts}
+    problems = [
+        Problem(f"counts.{sku}", "a count cannot be negative") for sku, n in full.items() if n < 0
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    requests = [
+        EventRequest(
+            f"{idempotency_key}/{sku}",
+            InventoryEvent(EventKind.SNAPSHOT, sku, node_id, quantity, source, source_time),
+        )
+        for sku, quantity in sorted(full.items())
+    ]
+    return record_events(engine, principal, requests, now)
 
 
 def _replay(request: EventRequest, previous: Any, position: Position) -> EventOutcome:

@@ -15,6 +15,8 @@ from dom.schemas.inventory import (
     EventsOut,
     ExtendIn,
     HistoryEntry,
+    NodeSyncIn,
+    NodeSyncOut,
     PositionView,
     ReservationIn,
     ReservationOut,
@@ -62,6 +64,37 @@ def record_events(body: EventsIn, engine: EngineDep, principal: PrincipalDep) ->
             }
             for o in outcomes
         ]
+    }
+
+
+@router.post(
+    "/v1/inventory/nodes/{node_id}/sync",
+    response_model=NodeSyncOut,
+    summary="Full count of a node in one atomic call (unlisted SKUs count as zero)",
+)
+def sync_node(
+    node_id: str, body: NodeSyncIn, engine: EngineDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for index, count in enumerate(body.counts):
+        if count.sku in counts:
+            raise InvalidInput([Problem(f"counts.{index}.sku", f"{count.sku} is counted twice")])
+        counts[count.sku] = count.quantity
+    outcomes = inventory.sync_node(
+        engine,
+        principal,
+        node_id,
+        counts,
+        source=body.source,
+        source_time=body.source_time,
+        idempotency_key=body.idempotency_key,
+    )
+    return {
+        "node_id": node_id,
+        "positions": len(outcomes),
+        "applied": sum(1 for o in outcomes if o.applied and not o.replayed),
+        "replayed": sum(1 for o in outcomes if o.replayed),
+        "uncovered": sum(o.uncovered for o in outcomes),
     }
 
 
