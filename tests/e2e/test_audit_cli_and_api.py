@@ -69,7 +69,7 @@ def test_the_command_exits_0_and_reports_nothing_on_clean_data(
     report = json.loads(run.stdout)
     assert report["findings"] == []
     assert report["summary"] == {"error": 0, "warning": 0, "info": 0, "total": 0}
-    assert report["examined"] == {"nodes": 3, "products": 41, "carrier_services": 1}
+    assert report["examined"] == {"nodes": 3, "products": 41, "carrier_services": 1, "positions": 0}
 
 
 def test_the_command_exits_2_on_errors_and_lists_them_as_json(
@@ -124,7 +124,7 @@ def test_the_table_ranks_findings_and_sums_them_up(
     assert denver < no_labour
     assert "node.coordinates_far_from_zip" in lines[denver]
     assert (
-        "7 errors, 8 warnings, 0 info (examined: nodes 12, products 45, carrier services 3)"
+        "7 errors, 8 warnings, 0 info (examined: nodes 12, products 45, carrier services 3, positions 0)"
         in run.stdout
     )
 
@@ -138,7 +138,10 @@ def test_the_table_on_clean_data_says_there_are_no_findings(
     run = dom_audit(url, "--format", "table")
 
     assert run.returncode == 0, run.stderr
-    assert "no findings (examined: nodes 3, products 41, carrier services 1)" in run.stdout
+    assert (
+        "no findings (examined: nodes 3, products 41, carrier services 1, positions 0)"
+        in run.stdout
+    )
 
 
 @pytest.mark.parametrize(

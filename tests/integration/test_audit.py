@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,9 @@ from dom.domain.access import LOCAL_OPERATOR, Principal, Role
 from dom.domain.audit import AuditReport, Severity, SubjectKind
 from dom.domain.errors import Forbidden, InvalidField
 from dom.domain.geo import Coordinates
+from dom.domain.inventory import EventKind, InventoryEvent
 from dom.domain.network import Address
-from dom.services import masterdata
+from dom.services import inventory, masterdata
 from dom.services.audit import run_audit
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "audit"
@@ -54,7 +56,11 @@ PLANTED = {
     ("carrier.rate_table_gaps", SERVICE, "testco/gappy"),
     ("carrier.rate_inversion", SERVICE, "testco/inverted"),
     ("carrier.no_pickup_days", SERVICE, "testco/nopickup"),
+    ("inventory.stale_counts", NODE, "dc-columbus"),
 }
+#: The database refuses a position that breaks an invariant, so none can be planted here;
+#: tests/unit/test_audit_inventory.py covers that check on plain data.
+UNPLANTABLE = {SubjectKind.POSITION}
 
 
 def import_file(engine: Engine, zips: ZipDirectory, name: str) -> None:
@@ -103,6 +109,14 @@ def plant_what_the_importer_refuses(engine: Engine, zips: ZipDirectory) -> None:
         )
         gap = {key: price for key, price in ground.rates.items() if key not in ((5, 3), (5, 4))}
         repo.save_services(connection, [replace(ground, service="gappy", rates=gap)])
+    count_long_ago(engine)
+
+
+def count_long_ago(engine: Engine) -> None:
+    """A position counted 60 days ago and never since: a stale count at dc-columbus."""
+    long_ago = datetime.now(UTC) - timedelta(days=60)
+    event = InventoryEvent(EventKind.SNAPSHOT, "SKU-001", "dc-columbus", 12, "wms", long_ago)
+    inventory.record_events(engine, LOCAL_OPERATOR, [inventory.EventRequest("count-1", event)])
 
 
 @pytest.fixture
@@ -127,7 +141,7 @@ def test_the_clean_data_set_raises_nothing(clean: Engine, zips: ZipDirectory) ->
 
     assert report.findings == ()
     assert report.notes == ()
-    assert report.examined == {"nodes": 3, "products": 41, "carrier_services": 1}
+    assert report.examined == {"nodes": 3, "products": 41, "carrier_services": 1, "positions": 0}
     assert report.exit_code(Severity.WARNING) == 0
 
 
@@ -138,7 +152,7 @@ def test_every_planted_defect_is_found_and_nothing_else(
 
     assert found(report) == PLANTED
     assert len(report.findings) == len(PLANTED)
-    assert {kind for _, kind, _ in PLANTED} == set(SubjectKind)
+    assert {kind for _, kind, _ in PLANTED} == set(SubjectKind) - UNPLANTABLE
 
 
 def test_planted_defects_are_ranked_by_impact(planted: Engine, zips: ZipDirectory) -> None:
@@ -160,7 +174,7 @@ def test_the_report_counts_and_exit_codes_follow_the_planted_severities(
 ) -> None:
     report = run_audit(planted, LOCAL_OPERATOR, zips)
 
-    assert report.counts == {Severity.ERROR: 11, Severity.WARNING: 8, Severity.INFO: 0}
+    assert report.counts == {Severity.ERROR: 11, Severity.WARNING: 9, Severity.INFO: 0}
     assert report.exit_code(Severity.ERROR) == 2
     assert report.exit_code(Severity.WARNING) == 2
 

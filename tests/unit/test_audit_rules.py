@@ -481,7 +481,9 @@ class TestRankingAndReport:
     def test_every_rule_has_a_distinct_dotted_code(self) -> None:
         codes = [rule.code for rule in RULES]
         assert len(set(codes)) == len(codes)
-        assert all(code.split(".")[0] in ("node", "product", "carrier") for code in codes)
+        assert all(
+            code.split(".")[0] in ("node", "product", "carrier", "inventory") for code in codes
+        )
 
     @pytest.mark.parametrize(
         ("severities", "fail_on", "expected"),
@@ -513,7 +515,12 @@ class TestRankingAndReport:
 
         assert data["summary"] == {"error": 1, "warning": 1, "info": 0, "total": 2}
         assert data["exit_code"] == 2
-        assert data["examined"] == {"nodes": 1, "products": 0, "carrier_services": 0}
+        assert data["examined"] == {
+            "nodes": 1,
+            "products": 0,
+            "carrier_services": 0,
+            "positions": 0,
+        }
         findings = data["findings"]
         assert isinstance(findings, list)
         assert [f["check"] for f in findings] == ["node.no_capacity", "node.zip_city_mismatch"]

@@ -1,9 +1,8 @@
 """Data-quality audit: checks over plain master data, findings ranked by how much they hurt routing.
 
 A check is a plain function from `AuditData` to a `CheckResult`; `CHECKS` lists them and `audit`
-runs them all. Inventory checks (positions that went negative, positions not counted for
-`stale_days` days) plug in the same way once inventory exists: add the positions to `AuditData`
-and their check function to `CHECKS`. Until then `stale_days` is carried but not used.
+runs them all, from node addresses to inventory positions that broke an invariant or were not
+counted for `stale_days` days.
 
 Impact is the severity's weight times the harm the defect does: the weight of its subject (a
 distribution centre routes more orders than a store; a carrier service prices every parcel it
@@ -17,12 +16,13 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dom.domain.carriers import CarrierService, rate_inversions, service_problems
 from dom.domain.geo import Coordinates, ZipPlace, miles_between
+from dom.domain.inventory import Position
 from dom.domain.network import Handling, Node, NodeType
 
 #: A node's coordinates farther than this from its ZIP's centroid are probably wrong.
@@ -74,6 +74,7 @@ class SubjectKind(StrEnum):
     NODE = "node"
     PRODUCT = "product"
     CARRIER_SERVICE = "carrier_service"
+    POSITION = "position"
 
 
 #: How much routing depends on one subject; products are 1, everything stays below 5.
@@ -116,6 +117,8 @@ PRODUCT_OUTLIER_MEASURES = Rule("product.outlier_measures", Severity.WARNING, 1.
 CARRIER_RATE_TABLE_GAPS = Rule("carrier.rate_table_gaps", Severity.ERROR, 2.0)
 CARRIER_RATE_INVERSION = Rule("carrier.rate_inversion", Severity.WARNING, 1.0)
 CARRIER_NO_PICKUP_DAYS = Rule("carrier.no_pickup_days", Severity.ERROR, 2.0)
+INVENTORY_BROKEN_POSITION = Rule("inventory.broken_position", Severity.ERROR, 2.0)
+INVENTORY_STALE_COUNTS = Rule("inventory.stale_counts", Severity.WARNING, 1.0)
 
 RULES = (
     NODE_ZIP_UNKNOWN,
@@ -137,6 +140,8 @@ RULES = (
     CARRIER_RATE_TABLE_GAPS,
     CARRIER_RATE_INVERSION,
     CARRIER_NO_PICKUP_DAYS,
+    INVENTORY_BROKEN_POSITION,
+    INVENTORY_STALE_COUNTS,
 )
 
 
@@ -282,6 +287,8 @@ class AuditData:
     services: Sequence[CarrierService]
     zip_lookup: ZipLookup
     stale_days: int = 30
+    positions: Sequence[Position] = ()
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -673,14 +680,58 @@ def check_services(data: AuditData) -> CheckResult:
     return CheckResult(tuple(f for s in data.services for f in service_findings(s)))
 
 
+# ---- inventory -------------------------------------------------------------------------------
+
+
+def check_inventory(data: AuditData) -> CheckResult:
+    """Positions that break an invariant (legacy data; the database refuses new ones), and per
+    node the positions holding or promising stock that were not counted for `stale_days`."""
+    if data.as_of is None:
+        return CheckResult()
+    horizon = data.as_of - timedelta(days=data.stale_days)
+    weights = {node.id: node_weight(node) for node in data.nodes}
+    found: list[Finding] = []
+    stale: dict[str, list[Position]] = {}
+    for position in data.positions:
+        broken = position.broken_invariants()
+        if broken:
+            found.append(
+                finding(
+                    INVENTORY_BROKEN_POSITION,
+                    SubjectKind.POSITION,
+                    f"{position.sku}@{position.node_id}",
+                    weights.get(position.node_id, 1.0),
+                    f"{'; '.join(broken)} (on hand {position.on_hand}, reserved "
+                    f"{position.reserved}, allocated {position.allocated}); recount it",
+                )
+            )
+        holds_stock = position.on_hand > 0 or position.committed > 0
+        if holds_stock and (position.snapshot_at is None or position.snapshot_at < horizon):
+            stale.setdefault(position.node_id, []).append(position)
+    for node_id, positions in sorted(stale.items()):
+        never = sum(1 for p in positions if p.snapshot_at is None)
+        found.append(
+            finding(
+                INVENTORY_STALE_COUNTS,
+                SubjectKind.NODE,
+                node_id,
+                weights.get(node_id, 1.0),
+                f"{len(positions)} positions holding stock were not counted in {data.stale_days} "
+                f"days ({never} never counted); schedule a cycle count or a full sync",
+            )
+        )
+    return CheckResult(tuple(found))
+
+
 # ---- the audit -------------------------------------------------------------------------------
 
-#: Every check the audit runs; inventory checks will be appended here.
+#: Every check the audit runs.
 CHECKS: tuple[Check, ...] = (
     check_node_addresses,
     check_node_operations,
     check_products,
     check_services,
+    check_inventory,
 )
 
 
@@ -696,5 +747,6 @@ def audit(data: AuditData, checks: Sequence[Check] = CHECKS) -> AuditReport:
         "nodes": len(data.nodes),
         "products": len(data.products),
         "carrier_services": len(data.services),
+        "positions": len(data.positions),
     }
     return AuditReport.ranked(findings, notes, examined)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from dom.adapters import inventory_store
 from dom.adapters import repositories as repo
 from dom.adapters.database import reading
 from dom.adapters.zip_directory import ZipDirectory
@@ -17,7 +19,7 @@ from dom.domain.errors import InvalidField
 def run_audit(
     engine: Engine, principal: Principal, zips: ZipDirectory, *, stale_days: int = 30
 ) -> AuditReport:
-    """Audit the stored master data; `stale_days` is the horizon of the inventory checks to come."""
+    """Audit the stored master data and inventory; counts older than `stale_days` are stale."""
     principal.require(Action.RUN_AUDIT)
     if stale_days < 1:
         raise InvalidField("stale_days", "must be at least 1")
@@ -25,7 +27,17 @@ def run_audit(
         nodes = repo.list_nodes(connection)
         products = [product_row(row) for row in repo.stored_product_rows(connection)]
         services = repo.list_services(connection)
-    data = AuditData(nodes, products, services, zips.lookup, stale_days=stale_days)
+        now = datetime.now(UTC)
+        positions = inventory_store.read_positions(connection, now)
+    data = AuditData(
+        nodes,
+        products,
+        services,
+        zips.lookup,
+        stale_days=stale_days,
+        positions=positions,
+        as_of=now,
+    )
     return audit(data)
 
 
