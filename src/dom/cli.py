@@ -366,5 +366,130 @@ def audit(
     raise typer.Exit(report.exit_code(threshold))
 
 
+inventory_app = typer.Typer(
+    help="Stock positions: sync counts, record events, look up.", no_args_is_help=True
+)
+app.add_typer(inventory_app, name="inventory")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV file with a header, or items of a JSON array."""
+    import csv
+
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".json":
+        items = parse_json(text, path.name)
+        if not isinstance(items, list):
+            raise typer.BadParameter(f"{path.name} must hold a JSON array")
+        return [dict(item) for item in items]
+    return list(csv.DictReader(text.splitlines()))
+
+
+@inventory_app.command("sync")
+def inventory_sync(
+    node: Annotated[str, typer.Argument(help="the node counted")],
+    path: Annotated[Path, typer.Argument(help="CSV (sku,quantity) or JSON [{sku, quantity}]")],
+    source: Annotated[str, typer.Option(help="the counting system")] = "cli",
+    as_of: Annotated[str | None, typer.Option(help="ISO time of the count (default: now)")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="idempotency key (default: from file and time)")
+    ] = None,
+) -> None:
+    """Apply a full count of a node atomically; SKUs it holds that the file leaves out become 0."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from dom.services import inventory
+
+    counted_at = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
+    if counted_at.tzinfo is None:
+        raise typer.BadParameter(
+            "give a time zone, e.g. 2026-11-25T06:00:00+00:00", param_hint="--as-of"
+        )
+    counts: dict[str, int] = {}
+    problems = []
+    for line, row in enumerate(_rows(path), start=2):
+        try:
+            counts[str(row["sku"])] = int(str(row["quantity"]))
+        except (KeyError, ValueError):
+            problems.append(f"line {line}: needs a sku and a whole-number quantity")
+    if problems:
+        err.print("\n".join(problems))
+        raise typer.Exit(2)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    try:
+        outcomes = inventory.sync_node(
+            _engine(),
+            LOCAL_OPERATOR,
+            node,
+            counts,
+            source=source,
+            source_time=counted_at,
+            idempotency_key=key or f"{node}:{counted_at.isoformat()}:{digest}",
+        )
+    except DomError as error:
+        _fail(error)
+    applied = sum(1 for o in outcomes if o.applied and not o.replayed)
+    uncovered = sum(o.uncovered for o in outcomes)
+    out.print(
+        f"{node}: {len(outcomes)} positions counted, {applied} applied, {uncovered} allocated units uncovered"
+    )
+
+
+@inventory_app.command("positions")
+def inventory_positions(
+    sku: Annotated[str | None, typer.Option(help="one SKU across nodes")] = None,
+    node: Annotated[str | None, typer.Option(help="one node across SKUs")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 200,
+) -> None:
+    """Positions of a SKU across nodes, or of a node across SKUs."""
+    from dom.services import inventory
+
+    if sku is None and node is None:
+        raise typer.BadParameter("give --sku, --node or both")
+    found = inventory.positions(_engine(), LOCAL_OPERATOR, sku=sku, node_id=node, limit=limit)
+    table = Table(
+        "sku", "node", "on hand", "reserved", "allocated", "safety", "available", "counted"
+    )
+    for p in found:
+        counted = p.snapshot_at.strftime("%Y-%m-%d %H:%M") if p.snapshot_at else "never"
+        table.add_row(
+            p.sku,
+            p.node_id,
+            str(p.on_hand),
+            str(p.reserved),
+            str(p.allocated),
+            str(p.safety_stock),
+            str(p.available),
+            counted,
+        )
+    out.print(table)
+
+
+@inventory_app.command("history")
+def inventory_history(
+    sku: Annotated[str, typer.Argument()],
+    node: Annotated[str, typer.Argument()],
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
+    """What happened to one position, newest first."""
+    from dom.services import inventory
+
+    table = Table("recorded", "kind", "qty", "reason", "source", "by", "applied", "on hand", "note")
+    for e in inventory.position_history(_engine(), LOCAL_OPERATOR, sku, node, limit):
+        table.add_row(
+            e["recorded_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            e["kind"],
+            str(e["quantity"]),
+            e["reason"] or "",
+            e["source"],
+            e["recorded_by"],
+            "yes" if e["applied"] else "no",
+            str(e["on_hand_after"]),
+            e["note"] or "",
+        )
+    out.print(table)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app(prog_name="dom")

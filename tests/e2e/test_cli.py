@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dom.services import masterdata
+from dom.adapters.database import make_engine
+from dom.domain.access import LOCAL_OPERATOR
+from dom.services import inventory, masterdata
 from tests.support.factories import node_record, product_record, service_record, store_record
 
 DOM = str(Path(sys.executable).parent / "dom")
@@ -116,3 +118,52 @@ def test_a_node_key_needs_an_existing_node(tmp_path: Path) -> None:
     refused = run(tmp_path, "keys", "create", "--name", "s", "--role", "node", "--node", "ghost")
     assert refused.returncode == 2
     assert "node 'ghost' does not exist" in refused.stderr
+
+
+def test_a_node_count_syncs_from_a_csv_file_and_shows_in_positions(
+    tmp_path: Path, bundle_file: Path
+) -> None:
+    assert run(tmp_path, "import", str(bundle_file)).returncode == 0
+    counts = tmp_path / "count.csv"
+    counts.write_text("sku,quantity\nA,7\nB,0\n")
+    synced = run(
+        tmp_path,
+        "inventory",
+        "sync",
+        "dc-columbus",
+        str(counts),
+        "--as-of",
+        "2026-11-25T06:00:00+00:00",
+    )
+    assert synced.returncode == 0, synced.stderr
+    assert "2 positions counted, 2 applied" in synced.stdout
+    again = run(
+        tmp_path,
+        "inventory",
+        "sync",
+        "dc-columbus",
+        str(counts),
+        "--as-of",
+        "2026-11-25T06:00:00+00:00",
+    )
+    assert "0 applied" in again.stdout
+    shown = run(tmp_path, "inventory", "positions", "--node", "dc-columbus")
+    assert shown.returncode == 0 and "dc-columbus" in shown.stdout
+
+
+def test_a_count_file_with_a_bad_quantity_changes_nothing(
+    tmp_path: Path, bundle_file: Path
+) -> None:
+    assert run(tmp_path, "import", str(bundle_file)).returncode == 0
+    counts = tmp_path / "count.csv"
+    counts.write_text("sku,quantity\nA,seven\n")
+    refused = run(tmp_path, "inventory", "sync", "dc-columbus", str(counts))
+    assert refused.returncode == 2
+    assert "line 2" in refused.stderr
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("sku,quantity\nNOPE,1\n")
+    refused = run(tmp_path, "inventory", "sync", "dc-columbus", str(unknown))
+    assert refused.returncode == 2 and "unknown SKU 'NOPE'" in refused.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    assert inventory.positions(engine, LOCAL_OPERATOR, node_id="dc-columbus") == []
+    engine.dispose()
