@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dom.adapters.tables import holds, inventory_events, positions
-from dom.domain.inventory import Position
+from dom.adapters.tables import channel_exclusions, holds, inventory_events, positions
+from dom.domain.inventory import Method, Position
 
 Key = tuple[str, str]  # (sku, node_id)
 
@@ -140,23 +140,42 @@ def save_position(connection: Connection, position: Position, now: datetime) -> 
     )
 
 
-def reserve_if_available(connection: Connection, key: Key, quantity: int, now: datetime) -> bool:
-    """One conditional statement: hold `quantity` only if that much is available right now."""
+def reserve_if_available(
+    connection: Connection, key: Key, quantity: int, now: datetime, method: Method
+) -> bool:
+    """One conditional statement: hold `quantity` only if that much is available right now
+    (for shipping, safety stock is kept back; for pickup at the store, it is not)."""
     sku, node = key
+    free = positions.c.on_hand - positions.c.reserved - positions.c.allocated
+    if method is Method.SHIP:
+        free = free - positions.c.safety_stock
     done = connection.execute(
         update(positions)
-        .where(
-            positions.c.sku == sku,
-            positions.c.node_id == node,
-            positions.c.on_hand
-            - positions.c.reserved
-            - positions.c.allocated
-            - positions.c.safety_stock
-            >= quantity,
-        )
+        .where(positions.c.sku == sku, positions.c.node_id == node, free >= quantity)
         .values(reserved=positions.c.reserved + quantity, updated_at=now)
     )
     return done.rowcount == 1
+
+
+def set_safety_stock(connection: Connection, key: Key, quantity: int, now: datetime) -> None:
+    sku, node = key
+    connection.execute(
+        update(positions)
+        .where(positions.c.sku == sku, positions.c.node_id == node)
+        .values(safety_stock=quantity, updated_at=now)
+    )
+
+
+def excluded_nodes(connection: Connection, channel: str) -> set[str]:
+    query = select(channel_exclusions.c.node_id).where(channel_exclusions.c.channel == channel)
+    return set(connection.execute(query).scalars())
+
+
+def replace_exclusions(connection: Connection, channel: str, node_ids: Iterable[str]) -> None:
+    connection.execute(delete(channel_exclusions).where(channel_exclusions.c.channel == channel))
+    rows = [{"channel": channel, "node_id": node} for node in sorted(set(node_ids))]
+    if rows:
+        connection.execute(insert(channel_exclusions), rows)
 
 
 def insert_holds(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -217,6 +236,7 @@ def read_positions(
     node_id: str | None = None,
     limit: int | None = None,
     after: Key | None = None,
+    skus: Sequence[str] | None = None,
 ) -> list[Position]:
     """Positions with only the holds still in force counted as reserved."""
     live = (
@@ -233,6 +253,8 @@ def read_positions(
         query = query.where(positions.c.sku == sku)
     if node_id is not None:
         query = query.where(positions.c.node_id == node_id)
+    if skus is not None:
+        query = query.where(positions.c.sku.in_(skus))
     if after is not None:
         query = query.where(tuple_(positions.c.sku, positions.c.node_id) > after)
     query = query.order_by(positions.c.sku, positions.c.node_id)

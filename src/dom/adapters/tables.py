@@ -221,3 +221,12 @@ inventory_events = Table(
     Column("uncovered", Integer, nullable=False),
     Index("ix_inventory_events_position", "sku", "node_id", "id"),
 )
+
+#: Distribution groups: nodes left out of a channel's availability (a marketplace that may not
+#: sell store stock, say).
+channel_exclusions = Table(
+    "channel_exclusions",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True),
+)

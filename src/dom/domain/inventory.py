@@ -15,6 +15,13 @@ from enum import StrEnum
 from dom.domain.errors import DomError, InvalidField
 
 
+class Method(StrEnum):
+    """How a customer gets the units: shipped, or collected at the store that holds them."""
+
+    SHIP = "ship"
+    PICKUP = "pickup"  # in store or curbside: the units never leave the store's own customers
+
+
 class EventKind(StrEnum):
     SNAPSHOT = "snapshot"  # "the count is N as of T": cycle count, WMS sync
     ADJUSTMENT = "adjustment"  # a signed delta with a reason code
@@ -39,8 +46,14 @@ class Position:
 
     @property
     def available(self) -> int:
-        """What can still be promised: on hand less commitments and safety stock."""
-        return max(0, self.on_hand - self.committed - self.safety_stock)
+        """What can still be promised for shipping: on hand less commitments and safety stock."""
+        return self.available_for(Method.SHIP)
+
+    def available_for(self, method: Method) -> int:
+        """Safety stock protects a store's shelf for its walk-in and pickup customers: it is held
+        back from shipping, not from pickup at that store."""
+        kept_back = self.safety_stock if method is Method.SHIP else 0
+        return max(0, self.on_hand - self.committed - kept_back)
 
     def broken_invariants(self) -> list[str]:
         broken = [

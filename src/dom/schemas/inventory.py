@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from dom.domain.inventory import EventKind
+from dom.domain.inventory import EventKind, Method
 
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -100,6 +100,12 @@ class ReservationIn(BaseModel):
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     expires_at: AwareDatetime
     partial: bool = Field(default=False, description="hold what is available instead of nothing")
+    method: Method = Field(
+        default=Method.SHIP, description="pickup holds may use a store's safety stock"
+    )
+    channel: str | None = Field(
+        default=None, max_length=64, description="selling channel (a channel key's own wins)"
+    )
 
 
 class HeldLineView(BaseModel):
@@ -169,3 +175,31 @@ class NodeSyncOut(BaseModel):
     applied: int
     replayed: int
     uncovered: int = Field(description="allocated units the count left uncovered (re-route)")
+
+
+class SafetyStockIn(BaseModel):
+    model_config = Strict
+
+    quantity: int = Field(ge=0, description="units kept back from shipping")
+
+
+class ExclusionsIn(BaseModel):
+    model_config = Strict
+
+    node_ids: list[str] = Field(max_length=10_000, description="nodes left out of the channel")
+
+
+class ExclusionsOut(BaseModel):
+    channel: str
+    node_ids: list[str]
+
+
+class NodeAvailabilityView(BaseModel):
+    node_id: str
+    available: int
+
+
+class AvailabilityView(BaseModel):
+    sku: str
+    available: int = Field(description="network total for the method and channel")
+    nodes: list[NodeAvailabilityView]

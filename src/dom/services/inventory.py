@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, select
 
 from dom.adapters import inventory_store as store
 from dom.adapters.database import reading, writing
+from dom.adapters.repositories import list_nodes as list_all_nodes
 from dom.adapters.tables import nodes, products
 from dom.domain.access import Action, Principal
 from dom.domain.errors import Conflict, InvalidField, InvalidInput, NotFound, Problem
@@ -25,11 +26,13 @@ from dom.domain.inventory import (
     EventKind,
     InsufficientStock,
     InventoryEvent,
+    Method,
     Position,
     Shortage,
     StockShort,
     apply_event,
 )
+from dom.domain.network import Capability, NodeStatus
 
 #: A hold longer than this is a mistake: orders that wait longer are allocated, not held.
 MAX_HOLD = timedelta(days=30)
@@ -97,6 +100,10 @@ class ReservationRequest:
     lines: tuple[HoldLine, ...]
     expires_at: datetime
     partial: bool = False
+    #: pickup holds may use a store's safety stock, shipping holds may not
+    method: Method = Method.SHIP
+    #: the selling channel; a channel key's own channel always wins
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -308,22 +315,24 @@ def reserve(
     _check_request(request, moment)
     keys = [(line.sku, line.node_id) for line in request.lines]
     reservation_id = secrets.token_hex(8)
+    channel = principal.channel or request.channel
     with writing(engine) as connection:
         _check_known(connection, keys, "lines")
+        _check_channel(connection, channel, request.lines)
         locked = store.lock_positions(connection, keys, moment)
         held: list[HeldLine] = []
         shortages: list[Shortage] = []
         for line in sorted(request.lines, key=lambda x: (x.sku, x.node_id)):
             key = (line.sku, line.node_id)
-            if store.reserve_if_available(connection, key, line.quantity, moment):
+            if store.reserve_if_available(connection, key, line.quantity, moment, request.method):
                 held.append(HeldLine(line.sku, line.node_id, line.quantity, line.quantity))
                 continue
-            available = locked[key].available
+            available = locked[key].available_for(request.method)
             shortages.append(Shortage(line.sku, line.node_id, line.quantity, available))
             if (
                 request.partial
                 and available > 0
-                and store.reserve_if_available(connection, key, available, moment)
+                and store.reserve_if_available(connection, key, available, moment, request.method)
             ):
                 held.append(HeldLine(line.sku, line.node_id, line.quantity, available))
         if shortages and not request.partial:
@@ -346,6 +355,22 @@ def reserve(
     return Reservation(
         reservation_id, request.reference, request.expires_at, tuple(held), tuple(shortages)
     )
+
+
+def _check_channel(connection: Connection, channel: str | None, lines: Sequence[HoldLine]) -> None:
+    if channel is None:
+        return
+    excluded = store.excluded_nodes(connection, channel)
+    problems = [
+        Problem(
+            f"lines.{index}.node_id",
+            f"node {line.node_id!r} is not in channel {channel!r}'s distribution group",
+        )
+        for index, line in enumerate(lines)
+        if line.node_id in excluded
+    ]
+    if problems:
+        raise InvalidInput(problems)
 
 
 def _check_request(request: ReservationRequest, now: datetime) -> None:
@@ -472,6 +497,114 @@ def ship(
         )
         store.save_position(connection, position, moment)
     return position
+
+
+# ---- configuration -------------------------------------------------------------------------------
+
+
+def set_safety_stock(
+    engine: Engine,
+    principal: Principal,
+    sku: str,
+    node_id: str,
+    quantity: int,
+    now: datetime | None = None,
+) -> Position:
+    """Keep `quantity` units of a position back from shipping (not from pickup at the node)."""
+    principal.require(Action.RECORD_INVENTORY)
+    principal.require_node(node_id)
+    if quantity < 0:
+        raise InvalidInput([Problem("quantity", "must not be negative")])
+    moment = _now(now)
+    with writing(engine) as connection:
+        _check_known(connection, [(sku, node_id)], "position")
+        position = store.lock_positions(connection, [(sku, node_id)], moment)[(sku, node_id)]
+        store.set_safety_stock(connection, (sku, node_id), quantity, moment)
+    return replace(position, safety_stock=quantity)
+
+
+def exclude_nodes(
+    engine: Engine, principal: Principal, channel: str, node_ids: Sequence[str]
+) -> list[str]:
+    """Set the nodes left out of a channel's availability (its distribution group is the rest)."""
+    principal.require(Action.WRITE_NETWORK)
+    if not channel.strip():
+        raise InvalidInput([Problem("channel", "is required")])
+    with writing(engine) as connection:
+        known = _existing(connection, nodes.c.id, set(node_ids))
+        unknown = sorted(set(node_ids) - known)
+        if unknown:
+            raise InvalidInput([Problem("node_ids", f"unknown node {n!r}") for n in unknown])
+        store.replace_exclusions(connection, channel, node_ids)
+    return sorted(set(node_ids))
+
+
+def excluded_nodes(engine: Engine, principal: Principal, channel: str) -> list[str]:
+    principal.require(Action.READ_INVENTORY)
+    with reading(engine) as connection:
+        return sorted(store.excluded_nodes(connection, channel))
+
+
+@dataclass(frozen=True)
+class NodeAvailability:
+    node_id: str
+    available: int
+
+
+@dataclass(frozen=True)
+class Availability:
+    sku: str
+    available: int
+    nodes: tuple[NodeAvailability, ...]
+
+
+def availability(
+    engine: Engine,
+    principal: Principal,
+    skus: Sequence[str],
+    *,
+    method: Method = Method.SHIP,
+    channel: str | None = None,
+    now: datetime | None = None,
+) -> list[Availability]:
+    """Units that can be promised now, per SKU across the network and per node: only nodes that
+    fulfil by `method`, are not paused, and are in the channel's distribution group."""
+    principal.require(Action.READ_INVENTORY)
+    if not skus:
+        raise InvalidInput([Problem("sku", "ask for at least one SKU")])
+    moment = _now(now)
+    channel = principal.channel or channel
+    with reading(engine) as connection:
+        eligible = _eligible_nodes(connection, method, moment)
+        if channel is not None:
+            eligible -= store.excluded_nodes(connection, channel)
+        if principal.node_id is not None:
+            eligible &= {principal.node_id}
+        found = store.read_positions(connection, moment, skus=sorted(set(skus)))
+    per_sku: dict[str, list[NodeAvailability]] = {sku: [] for sku in skus}
+    for position in found:
+        units = position.available_for(method)
+        if position.node_id in eligible and units > 0:
+            per_sku[position.sku].append(NodeAvailability(position.node_id, units))
+    return [
+        Availability(sku, sum(n.available for n in per_node), tuple(per_node))
+        for sku, per_node in per_sku.items()
+    ]
+
+
+_FULFILS = {
+    Method.SHIP: {Capability.SHIP, Capability.SHIP_FROM_STORE},
+    Method.PICKUP: {Capability.PICKUP_IN_STORE, Capability.CURBSIDE},
+}
+
+
+def _eligible_nodes(connection: Connection, method: Method, now: datetime) -> set[str]:
+    wanted = _FULFILS[method]
+    return {
+        node.id
+        for node in list_all_nodes(connection)
+        if node.capabilities & wanted and node.status_at(now) is NodeStatus.ACTIVE
+    }
 
 
 # ---- reads -------------------------------------------------------------------------------------

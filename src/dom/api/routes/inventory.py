@@ -9,10 +9,13 @@ from fastapi import APIRouter, Query, Response
 
 from dom.api.deps import EngineDep, PrincipalDep
 from dom.domain.errors import InvalidField, InvalidInput, Problem
-from dom.domain.inventory import InventoryEvent, Position
+from dom.domain.inventory import InventoryEvent, Method, Position
 from dom.schemas.inventory import (
+    AvailabilityView,
     EventsIn,
     EventsOut,
+    ExclusionsIn,
+    ExclusionsOut,
     ExtendIn,
     HistoryEntry,
     NodeSyncIn,
@@ -20,6 +23,7 @@ from dom.schemas.inventory import (
     PositionView,
     ReservationIn,
     ReservationOut,
+    SafetyStockIn,
 )
 from dom.services import inventory
 
@@ -144,6 +148,8 @@ def reserve(body: ReservationIn, engine: EngineDep, principal: PrincipalDep) -> 
         ),
         expires_at=body.expires_at,
         partial=body.partial,
+        method=body.method,
+        channel=body.channel,
     )
     return asdict(inventory.reserve(engine, principal, request))
 
@@ -171,3 +177,49 @@ def extend(
 def allocate(reservation_id: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     lines = inventory.allocate(engine, principal, reservation_id)
     return {"id": reservation_id, "allocated": [asdict(line) for line in lines]}
+
+
+@router.get(
+    "/v1/availability",
+    response_model=list[AvailabilityView],
+    summary="Units promisable now, per SKU, across the network and per node",
+)
+def availability(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    sku: Annotated[list[str], Query(min_length=1, max_length=500, description="repeat for many")],
+    method: Method = Method.SHIP,
+    channel: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    found = inventory.availability(engine, principal, sku, method=method, channel=channel)
+    return [asdict(a) for a in found]
+
+
+@router.put(
+    "/v1/inventory/positions/{sku}/{node_id}/safety-stock",
+    response_model=PositionView,
+    summary="Keep units of a position back from shipping (pickup at the node may still use them)",
+)
+def set_safety_stock(
+    sku: str, node_id: str, body: SafetyStockIn, engine: EngineDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return position_view(inventory.set_safety_stock(engine, principal, sku, node_id, body.quantity))
+
+
+@router.put(
+    "/v1/channels/{channel}/excluded-nodes",
+    response_model=ExclusionsOut,
+    summary="Leave nodes out of a channel's availability (its distribution group)",
+)
+def exclude_nodes(
+    channel: str, body: ExclusionsIn, engine: EngineDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "node_ids": inventory.exclude_nodes(engine, principal, channel, body.node_ids),
+    }
+
+
+@router.get("/v1/channels/{channel}/excluded-nodes", response_model=ExclusionsOut)
+def excluded_nodes(channel: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    return {"channel": channel, "node_ids": inventory.excluded_nodes(engine, principal, channel)}
