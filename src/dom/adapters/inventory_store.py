@@ -16,7 +16,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dom.adapters.tables import channel_exclusions, holds, inventory_events, positions
+from dom.adapters.tables import (
+    channel_exclusions,
+    holds,
+    inbound_supply,
+    inventory_events,
+    positions,
+)
 from dom.domain.inventory import Method, Position
 
 Key = tuple[str, str]  # (sku, node_id)
@@ -155,6 +161,29 @@ def reserve_if_available(
         .values(reserved=positions.c.reserved + quantity, updated_at=now)
     )
     return done.rowcount == 1
+
+
+def receive_against(
+    connection: Connection, supply_id: str, sku: str, node_id: str, quantity: int
+) -> str | None:
+    """Count a receipt against its inbound line; returns the reason it cannot, or None."""
+    query = select(inbound_supply).where(inbound_supply.c.id == supply_id)
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    if row is None:
+        return f"no inbound supply {supply_id!r}"
+    if (row.sku, row.node_id) != (sku, node_id):
+        return f"inbound supply {supply_id} is {row.sku} for {row.node_id}"
+    remaining = row.quantity - row.received
+    if quantity > remaining:
+        return f"inbound supply {supply_id} has {remaining} units still to come, not {quantity}"
+    connection.execute(
+        update(inbound_supply)
+        .where(inbound_supply.c.id == supply_id)
+        .values(received=row.received + quantity)
+    )
+    return None
 
 
 def set_safety_stock(connection: Connection, key: Key, quantity: int, now: datetime) -> None:

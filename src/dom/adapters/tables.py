@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -229,4 +230,25 @@ channel_exclusions = Table(
     metadata,
     Column("channel", String(64), primary_key=True),
     Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True),
+)
+
+#: Stock on its way to a node: purchase orders, transfers from another node, advance ship
+#: notices. Receipts against a line raise `received`; what is still to come counts toward
+#: time-phased available-to-promise from `expected_on`.
+inbound_supply = Table(
+    "inbound_supply",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("sku", String(64), ForeignKey("products.sku", ondelete="CASCADE"), nullable=False),
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("from_node_id", String(64), ForeignKey("nodes.id", ondelete="SET NULL")),
+    Column("quantity", Integer, nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("expected_on", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("received >= 0 AND received <= quantity", name="received_within_quantity"),
+    Index("ix_inbound_supply_position", "sku", "node_id", "expected_on"),
 )

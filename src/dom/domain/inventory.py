@@ -8,8 +8,9 @@ Invariants: no quantity is negative, and reserved + allocated never exceeds on h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from dom.domain.errors import DomError, InvalidField
@@ -174,3 +175,42 @@ class InsufficientStock(DomError):
             for s in shortages
         )
         super().__init__(f"{len(shortages)} line(s) short: {lines}")
+
+
+class SupplyKind(StrEnum):
+    PURCHASE_ORDER = "purchase_order"
+    TRANSFER = "transfer"
+    ADVANCE_SHIP_NOTICE = "asn"
+
+
+@dataclass(frozen=True)
+class Supply:
+    """Units still to arrive at a node on an inbound line."""
+
+    id: str
+    kind: SupplyKind
+    sku: str
+    node_id: str
+    remaining: int
+    expected_on: date
+
+
+def promise_date(
+    available_now: int, supply: Iterable[Supply], quantity: int, today: date
+) -> date | None:
+    """The first day from which `quantity` can be promised: today if it is on the shelf, else the
+    day the inbound line arrives that brings the running total up to it; None if nothing will.
+
+    Each unit is counted once: what is on hand now, then each line's remaining units in the
+    order they are due. A line already overdue counts from today, not from its past date.
+    """
+    if quantity <= 0:
+        raise InvalidField("quantity", "must be a positive whole number")
+    if available_now >= quantity:
+        return today
+    total = available_now
+    for line in sorted(supply, key=lambda s: (s.expected_on, s.id)):
+        total += line.remaining
+        if total >= quantity:
+            return max(today, line.expected_on)
+    return None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from dom.domain.inventory import EventKind, Method
+from dom.domain.inventory import EventKind, Method, SupplyKind
 
 Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -40,6 +40,9 @@ class EventIn(BaseModel):
     source: str = Field(min_length=1, max_length=100, description="the reporting system")
     source_time: AwareDatetime = Field(description="when it happened at the source")
     reason: str | None = Field(default=None, max_length=100, description="reason code")
+    supply_id: str | None = Field(
+        default=None, max_length=64, description="a receipt's inbound line (PO, transfer, ASN)"
+    )
 
 
 class EventsIn(BaseModel):
@@ -203,3 +206,55 @@ class AvailabilityView(BaseModel):
     sku: str
     available: int = Field(description="network total for the method and channel")
     nodes: list[NodeAvailabilityView]
+
+
+class SupplyLineIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "purchase_order",
+                    "reference": "PO-77812",
+                    "sku": "SKU-000042",
+                    "node_id": "dc-reno",
+                    "quantity": 240,
+                    "expected_on": "2026-12-03",
+                }
+            ]
+        },
+    )
+
+    kind: SupplyKind
+    reference: str = Field(min_length=1, max_length=100)
+    sku: str = Field(min_length=1, max_length=64)
+    node_id: str = Field(min_length=1, max_length=64, description="where it arrives")
+    quantity: int = Field(gt=0)
+    expected_on: date
+    from_node_id: str | None = Field(default=None, max_length=64, description="a transfer's source")
+
+
+class SupplyIn(BaseModel):
+    model_config = Strict
+
+    lines: list[SupplyLineIn] = Field(min_length=1, max_length=10_000)
+
+
+class SupplyView(BaseModel):
+    id: str
+    kind: SupplyKind
+    sku: str
+    node_id: str
+    remaining: int
+    expected_on: date
+
+
+class PromiseView(BaseModel):
+    sku: str
+    quantity: int
+    available_now: int
+    promise_date: date | None = Field(
+        description="first day the quantity can be promised; null: never"
+    )
+    supply: list[SupplyView]

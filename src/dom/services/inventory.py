@@ -59,10 +59,13 @@ class EventRequest:
 
     idempotency_key: str
     event: InventoryEvent
+    #: a receipt against an inbound line (purchase order, transfer, ship notice)
+    supply_id: str | None = None
 
     def fingerprint(self) -> str:
         e = self.event
         body = [
+            self.supply_id,
             e.kind.value,
             e.sku,
             e.node_id,
@@ -127,11 +130,11 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _check_known(connection: Connection, keys: Sequence[tuple[str, str]], where: str) -> None:
+def check_known(connection: Connection, keys: Sequence[tuple[str, str]], where: str) -> None:
     skus = {sku for sku, _ in keys}
     node_ids = {node for _, node in keys}
-    known_skus = _existing(connection, products.c.sku, skus)
-    known_nodes = _existing(connection, nodes.c.id, node_ids)
+    known_skus = existing(connection, products.c.sku, skus)
+    known_nodes = existing(connection, nodes.c.id, node_ids)
     problems = [Problem(f"{where}.sku", f"unknown SKU {s!r}") for s in sorted(skus - known_skus)]
     problems += [
         Problem(f"{where}.node_id", f"unknown node {n!r}") for n in sorted(node_ids - known_nodes)
@@ -140,7 +143,7 @@ def _check_known(connection: Connection, keys: Sequence[tuple[str, str]], where:
         raise InvalidInput(problems)
 
 
-def _existing(connection: Connection, column: Any, wanted: set[str]) -> set[str]:
+def existing(connection: Connection, column: Any, wanted: set[str]) -> set[str]:
     values = sorted(wanted)
     found: set[str] = set()
     for start in range(0, len(values), 1000):
@@ -169,7 +172,7 @@ def record_events(
         raise InvalidInput([Problem("idempotency_key", "repeats within one request")])
     moment = _now(now)
     with writing(engine) as connection:
-        _check_known(connection, [(r.event.sku, r.event.node_id) for r in requests], "events")
+        check_known(connection, [(r.event.sku, r.event.node_id) for r in requests], "events")
         locked = store.lock_positions(
             connection, [(r.event.sku, r.event.node_id) for r in requests], moment
         )
@@ -189,6 +192,11 @@ def record_events(
             except StockShort as short:
                 shorts.append(Problem(f"events.{index}.quantity", short.detail))
                 continue
+            if request.supply_id is not None:
+                refused = _receive(connection, request)
+                if refused:
+                    shorts.append(Problem(f"events.{index}.supply_id", refused))
+                    continue
             position, released, uncovered = _cover_commitments(connection, applied)
             locked[key] = position
             changed.add(key)
@@ -206,7 +214,7 @@ def record_events(
             )
         if shorts:
             raise InvalidInput(
-                shorts, f"{len(shorts)} event(s) would break commitments; nothing was recorded"
+                shorts, f"{len(shorts)} event(s) cannot be applied; nothing was recorded"
             )
         store.insert_events(connection, rows)
         store.save_positions(connection, (locked[key] for key in sorted(changed)), moment)
@@ -244,6 +252,16 @@ def sync_node(
         for sku, quantity in sorted(full.items())
     ]
     return record_events(engine, principal, requests, now)
+
+
+def _receive(connection: Connection, request: EventRequest) -> str | None:
+    event = request.event
+    if event.kind is not EventKind.RECEIPT:
+        return "only a receipt can be booked against inbound supply"
+    assert request.supply_id is not None
+    return store.receive_against(
+        connection, request.supply_id, event.sku, event.node_id, event.quantity
+    )
 
 
 def _replay(request: EventRequest, previous: Any, position: Position) -> EventOutcome:
@@ -317,7 +335,7 @@ def reserve(
     reservation_id = secrets.token_hex(8)
     channel = principal.channel or request.channel
     with writing(engine) as connection:
-        _check_known(connection, keys, "lines")
+        check_known(connection, keys, "lines")
         _check_channel(connection, channel, request.lines)
         locked = store.lock_positions(connection, keys, moment)
         held: list[HeldLine] = []
@@ -486,7 +504,7 @@ def ship(
     if quantity <= 0:
         raise InvalidInput([Problem("quantity", "must be a positive whole number")])
     with writing(engine) as connection:
-        _check_known(connection, [(sku, node_id)], "shipment")
+        check_known(connection, [(sku, node_id)], "shipment")
         position = store.lock_positions(connection, [(sku, node_id)], moment)[(sku, node_id)]
         if quantity > position.allocated:
             raise InvalidInput(
@@ -517,7 +535,7 @@ def set_safety_stock(
         raise InvalidInput([Problem("quantity", "must not be negative")])
     moment = _now(now)
     with writing(engine) as connection:
-        _check_known(connection, [(sku, node_id)], "position")
+        check_known(connection, [(sku, node_id)], "position")
         position = store.lock_positions(connection, [(sku, node_id)], moment)[(sku, node_id)]
         store.set_safety_stock(connection, (sku, node_id), quantity, moment)
     return replace(position, safety_stock=quantity)
@@ -531,7 +549,7 @@ def exclude_nodes(
     if not channel.strip():
         raise InvalidInput([Problem("channel", "is required")])
     with writing(engine) as connection:
-        known = _existing(connection, nodes.c.id, set(node_ids))
+        known = existing(connection, nodes.c.id, set(node_ids))
         unknown = sorted(set(node_ids) - known)
         if unknown:
             raise InvalidInput([Problem("node_ids", f"unknown node {n!r}") for n in unknown])
@@ -575,7 +593,7 @@ def availability(
     moment = _now(now)
     channel = principal.channel or channel
     with reading(engine) as connection:
-        eligible = _eligible_nodes(connection, method, moment)
+        eligible = eligible_nodes(connection, method, moment)
         if channel is not None:
             eligible -= store.excluded_nodes(connection, channel)
         if principal.node_id is not None:
@@ -598,7 +616,7 @@ _FULFILS = {
 }
 
 
-def _eligible_nodes(connection: Connection, method: Method, now: datetime) -> set[str]:
+def eligible_nodes(connection: Connection, method: Method, now: datetime) -> set[str]:
     wanted = _FULFILS[method]
     return {
         node.id

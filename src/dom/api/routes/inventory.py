@@ -21,11 +21,14 @@ from dom.schemas.inventory import (
     NodeSyncIn,
     NodeSyncOut,
     PositionView,
+    PromiseView,
     ReservationIn,
     ReservationOut,
     SafetyStockIn,
+    SupplyIn,
+    SupplyView,
 )
-from dom.services import inventory
+from dom.services import inventory, supply
 
 router = APIRouter(tags=["inventory"])
 
@@ -56,7 +59,7 @@ def record_events(body: EventsIn, engine: EngineDep, principal: PrincipalDep) ->
         except InvalidField as error:
             problems.append(Problem(f"events.{index}.{error.field}", error.reason))
             continue
-        requests.append(inventory.EventRequest(item.idempotency_key, event))
+        requests.append(inventory.EventRequest(item.idempotency_key, event, item.supply_id))
     if problems:
         raise InvalidInput(problems)
     outcomes = inventory.record_events(engine, principal, requests)
@@ -223,3 +226,55 @@ def exclude_nodes(
 @router.get("/v1/channels/{channel}/excluded-nodes", response_model=ExclusionsOut)
 def excluded_nodes(channel: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     return {"channel": channel, "node_ids": inventory.excluded_nodes(engine, principal, channel)}
+
+
+@router.post(
+    "/v1/inbound-supply",
+    response_model=list[SupplyView],
+    status_code=201,
+    summary="Announce inbound supply: purchase orders, transfers, advance ship notices",
+)
+def add_supply(body: SupplyIn, engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    lines = [
+        supply.SupplyLine(
+            line.kind,
+            line.reference,
+            line.sku,
+            line.node_id,
+            line.quantity,
+            line.expected_on,
+            line.from_node_id,
+        )
+        for line in body.lines
+    ]
+    return [asdict(s) for s in supply.add_supply(engine, principal, lines)]
+
+
+@router.get("/v1/inbound-supply", response_model=list[SupplyView], summary="Open inbound supply")
+def open_supply(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    sku: Annotated[str | None, Query(max_length=64)] = None,
+    node_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    return [asdict(s) for s in supply.open_supply(engine, principal, sku=sku, node_id=node_id)]
+
+
+@router.get(
+    "/v1/atp",
+    response_model=PromiseView,
+    summary="Time-phased available-to-promise: from which day a quantity can be promised",
+)
+def atp(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    sku: Annotated[str, Query(min_length=1, max_length=64)],
+    quantity: Annotated[int, Query(gt=0)],
+    node_id: Annotated[str | None, Query(max_length=64)] = None,
+    method: Method = Method.SHIP,
+    channel: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    found = supply.promise(
+        engine, principal, sku, quantity, node_id=node_id, method=method, channel=channel
+    )
+    return asdict(found)
