@@ -258,3 +258,61 @@ class PromiseView(BaseModel):
         description="first day the quantity can be promised; null: never"
     )
     supply: list[SupplyView]
+
+
+class CartLineIn(BaseModel):
+    model_config = Strict
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0)
+
+
+class PromiseIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [{"sku": "SKU-000042", "quantity": 2}],
+                    "zip": "10001",
+                    "residential": True,
+                }
+            ]
+        },
+    )
+
+    lines: list[CartLineIn] = Field(min_length=1, max_length=100)
+    zip: str | None = Field(default=None, pattern=r"^\d{5}$", description="ship-to ZIP code")
+    pickup_store: str | None = Field(default=None, max_length=64, description="or a pickup store")
+    residential: bool = True
+    channel: str | None = Field(default=None, max_length=64)
+
+
+class ShipmentView(BaseModel):
+    node_id: str
+    lines: list[CartLineIn]
+    carrier: str
+    service: str
+    ship_on: date
+    deliver_on: date
+    cost: float
+
+
+class ServicePromiseView(BaseModel):
+    service_level: str
+    deliver_on: date
+    cost: float = Field(description="shipping with surcharges plus pick/pack, in dollars")
+    shipments: list[ShipmentView]
+
+
+class PickupView(BaseModel):
+    store_id: str
+    ready_on: date | None
+    missing: list[CartLineIn]
+
+
+class CartPromiseView(BaseModel):
+    promises: list[ServicePromiseView] = Field(description="earliest delivery first")
+    unavailable: list[str] = Field(description="service levels no node can make")
+    pickup: PickupView | None = None

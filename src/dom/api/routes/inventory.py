@@ -7,11 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from dom.api.deps import EngineDep, PrincipalDep
+from dom.api.deps import EngineDep, PrincipalDep, ZipsDep
 from dom.domain.errors import InvalidField, InvalidInput, Problem
 from dom.domain.inventory import InventoryEvent, Method, Position
+from dom.domain.promise import CartLine
 from dom.schemas.inventory import (
     AvailabilityView,
+    CartPromiseView,
     EventsIn,
     EventsOut,
     ExclusionsIn,
@@ -21,6 +23,7 @@ from dom.schemas.inventory import (
     NodeSyncIn,
     NodeSyncOut,
     PositionView,
+    PromiseIn,
     PromiseView,
     ReservationIn,
     ReservationOut,
@@ -28,7 +31,7 @@ from dom.schemas.inventory import (
     SupplyIn,
     SupplyView,
 )
-from dom.services import inventory, supply
+from dom.services import inventory, promising, supply
 
 router = APIRouter(tags=["inventory"])
 
@@ -276,5 +279,30 @@ def atp(
 ) -> dict[str, Any]:
     found = supply.promise(
         engine, principal, sku, quantity, node_id=node_id, method=method, channel=channel
+    )
+    return asdict(found)
+
+
+@router.post(
+    "/v1/promise",
+    response_model=CartPromiseView,
+    summary="Delivery promise for a cart: per service level, the date, the cost and the nodes",
+    description="Reads only; nothing is held. Give a ship-to `zip` or a `pickup_store`.",
+)
+def promise_cart(
+    body: PromiseIn, engine: EngineDep, principal: PrincipalDep, zips: ZipsDep
+) -> dict[str, Any]:
+    cart = [CartLine(line.sku, line.quantity) for line in body.lines]
+    if len({line.sku for line in cart}) != len(cart):
+        raise InvalidInput([Problem("lines", "each SKU once, please: add the quantities up")])
+    found = promising.promise_cart(
+        engine,
+        principal,
+        zips,
+        cart,
+        zip_code=body.zip,
+        pickup_store=body.pickup_store,
+        residential=body.residential,
+        channel=body.channel,
     )
     return asdict(found)

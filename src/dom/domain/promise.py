@@ -1,0 +1,240 @@
+"""Delivery promises: when a cart can arrive by each service level, from where, at what cost.
+
+Pure rules over plain data. Dates follow the node's calendar and its order cutoff in its own
+time zone, its processing days, the carrier's pickup days and the transit days of the zone the
+destination falls in. Transit days are business days (Monday to Friday), as parcel carriers
+count them. The engine that chooses among many plans is the sourcing engine's job; a promise
+takes the best single node, or else splits greedily over the fewest nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dom.domain.carriers import CarrierService, billable_weight
+from dom.domain.catalog import Dimensions, Product
+from dom.domain.geo import Coordinates, miles_between
+from dom.domain.network import WEEKDAYS, Node
+
+#: A promise never looks further ahead than this for a working day.
+HORIZON_DAYS = 60
+
+
+@dataclass(frozen=True)
+class CartLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Shipment:
+    node_id: str
+    lines: tuple[CartLine, ...]
+    carrier: str
+    service: str
+    ship_on: date
+    deliver_on: date
+    cost: float
+
+
+@dataclass(frozen=True)
+class ServicePromise:
+    service_level: str
+    deliver_on: date
+    cost: float
+    shipments: tuple[Shipment, ...]
+
+
+def ship_date(node: Node, now: datetime, pickup_days: frozenset[str]) -> date | None:
+    """The day a parcel ordered `now` leaves the node: today if before the cutoff on a working
+    day, else the next working day; then the node's processing days; then the first day the
+    carrier picks up there. None when no such day comes within the horizon."""
+    local = now.astimezone(ZoneInfo(node.timezone))
+    day: date | None = local.date()
+    calendar = node.calendar
+    if not calendar.is_working_day(local.date()) or local.time() >= calendar.cutoff:
+        day = _next_working_day(node, day)
+    for _ in range(calendar.processing_days):
+        day = _next_working_day(node, day)
+    for _ in range(HORIZON_DAYS):
+        if day is None:
+            return None
+        open_ = calendar.is_working_day(day) and not _paused_on(node, day)
+        if open_ and WEEKDAYS[day.weekday()].value in pickup_days:
+            return day
+        day = _next_working_day(node, day)
+    return None
+
+
+def _next_working_day(node: Node, day: date | None) -> date | None:
+    if day is None:
+        return None
+    for offset in range(1, HORIZON_DAYS):
+        candidate = day + timedelta(days=offset)
+        if node.calendar.is_working_day(candidate):
+            return candidate
+    return None
+
+
+def _paused_on(node: Node, day: date) -> bool:
+    if node.pause is None:
+        return False
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(node.timezone))
+    return node.pause.covers(noon)
+
+
+def add_business_days(day: date, count: int) -> date:
+    while count > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
+
+
+def parcel_cost(
+    node: Node,
+    lines: Sequence[CartLine],
+    products: Mapping[str, Product],
+    service: CarrierService,
+    miles: float,
+    *,
+    residential: bool,
+) -> float | None:
+    """One parcel for the node's share of the cart, plus the node's pick/pack cost.
+
+    The parcel's billable weight is the sum of its units' billable weights: a safe upper bound
+    of packing them together. None when it is heavier than the rate table goes.
+    """
+    pounds = 0
+    units = 0
+    for line in lines:
+        dims: Dimensions | None = products[line.sku].dimensions
+        if dims is not None:
+            pounds += billable_weight(dims, service.dim_divisor) * line.quantity
+        units += line.quantity
+    if pounds == 0:
+        return round(node.cost.per_order + node.cost.per_unit * units, 2)
+    if pounds > service.max_weight_lb:
+        return None
+    freight = service.price(miles, pounds, residential=residential)
+    return round(freight + node.cost.per_order + node.cost.per_unit * units, 2)
+
+
+def shipment_from(
+    node: Node,
+    lines: Sequence[CartLine],
+    products: Mapping[str, Product],
+    service: CarrierService,
+    destination: Coordinates,
+    now: datetime,
+    *,
+    residential: bool,
+) -> Shipment | None:
+    """The node's shipment of `lines` by `service`, or None if it cannot ship them."""
+    needs = frozenset(h for line in lines for h in products[line.sku].handling)
+    if not node.handles(needs):
+        return None
+    leaves = ship_date(node, now, frozenset(d.value for d in service.pickup_days))
+    if leaves is None:
+        return None
+    miles = miles_between(node.location, destination)
+    band = service.zone_for(miles)
+    cost = parcel_cost(node, lines, products, service, miles, residential=residential)
+    if cost is None:
+        return None
+    arrives = add_business_days(leaves, band.transit_days)
+    return Shipment(node.id, tuple(lines), service.carrier, service.service, leaves, arrives, cost)
+
+
+def best_promise(
+    service_level: str,
+    services: Sequence[CarrierService],
+    cart: Sequence[CartLine],
+    stock: Mapping[str, Mapping[str, int]],
+    nodes: Sequence[Node],
+    products: Mapping[str, Product],
+    destination: Coordinates,
+    now: datetime,
+    *,
+    residential: bool,
+) -> ServicePromise | None:
+    """Earliest delivery (then cheapest) for one service level; `stock[node][sku]` available."""
+    best: ServicePromise | None = None
+    for service in services:
+        whole = [
+            s
+            for node in nodes
+            if all(stock.get(node.id, {}).get(line.sku, 0) >= line.quantity for line in cart)
+            and (
+                s := shipment_from(
+                    node, cart, products, service, destination, now, residential=residential
+                )
+            )
+        ]
+        candidate: ServicePromise | None
+        if whole:
+            chosen = min(whole, key=lambda s: (s.deliver_on, s.cost))
+            candidate = ServicePromise(service_level, chosen.deliver_on, chosen.cost, (chosen,))
+        else:
+            candidate = _split(
+                service_level, service, cart, stock, nodes, products, destination, now, residential
+            )
+        if candidate and (
+            best is None or (candidate.deliver_on, candidate.cost) < (best.deliver_on, best.cost)
+        ):
+            best = candidate
+    return best
+
+
+def _split(
+    service_level: str,
+    service: CarrierService,
+    cart: Sequence[CartLine],
+    stock: Mapping[str, Mapping[str, int]],
+    nodes: Sequence[Node],
+    products: Mapping[str, Product],
+    destination: Coordinates,
+    now: datetime,
+    residential: bool,
+) -> ServicePromise | None:
+    """Greedy cover: the node that can ship the most remaining units first, until all is placed."""
+    remaining = {line.sku: line.quantity for line in cart}
+    left = {node.id: dict(stock.get(node.id, {})) for node in nodes}
+    by_id = {node.id: node for node in nodes}
+    shipments: list[Shipment] = []
+    while any(remaining.values()):
+        options = []
+        for node_id, units in left.items():
+            lines = [
+                CartLine(sku, min(quantity, units.get(sku, 0)))
+                for sku, quantity in remaining.items()
+                if quantity and units.get(sku, 0) > 0
+            ]
+            if not lines:
+                continue
+            shipment = shipment_from(
+                by_id[node_id], lines, products, service, destination, now, residential=residential
+            )
+            if shipment is not None:
+                options.append(
+                    (
+                        -sum(line.quantity for line in lines),
+                        shipment.deliver_on,
+                        shipment.cost,
+                        shipment,
+                    )
+                )
+        if not options:
+            return None
+        shipment = min(options, key=lambda o: o[:3])[3]
+        shipments.append(shipment)
+        for line in shipment.lines:
+            remaining[line.sku] -= line.quantity
+        del left[shipment.node_id]
+    deliver_on = max(s.deliver_on for s in shipments)
+    return ServicePromise(
+        service_level, deliver_on, round(sum(s.cost for s in shipments), 2), tuple(shipments)
+    )

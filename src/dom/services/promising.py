@@ -1,0 +1,144 @@
+"""Cart delivery promises: per service level, the earliest delivery date, its cost and the
+node(s) it ships from; or when a pickup store has it ready. Reads only: nothing is held."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine
+
+from dom.adapters import inventory_store as store
+from dom.adapters import repositories as repo
+from dom.adapters.database import reading
+from dom.adapters.tables import products as products_table
+from dom.adapters.zip_directory import ZipDirectory
+from dom.domain.access import Action, Principal
+from dom.domain.errors import InvalidInput, Problem
+from dom.domain.inventory import Method
+from dom.domain.network import Capability, Node
+from dom.domain.promise import CartLine, ServicePromise, best_promise, ship_date
+from dom.services.inventory import eligible_nodes, existing
+
+
+@dataclass(frozen=True)
+class PickupPromise:
+    store_id: str
+    ready_on: date | None
+    missing: tuple[CartLine, ...]
+
+
+@dataclass(frozen=True)
+class CartPromise:
+    promises: tuple[ServicePromise, ...]
+    unavailable: tuple[str, ...]  # service levels no node can make
+    pickup: PickupPromise | None = None
+
+
+def promise_cart(
+    engine: Engine,
+    principal: Principal,
+    zips: ZipDirectory,
+    cart: Sequence[CartLine],
+    *,
+    zip_code: str | None = None,
+    pickup_store: str | None = None,
+    residential: bool = True,
+    channel: str | None = None,
+    now: datetime | None = None,
+) -> CartPromise:
+    """Promise a cart to a ZIP code (by every service level) or for pickup at a store."""
+    principal.require(Action.READ_INVENTORY)
+    moment = now or datetime.now(UTC)
+    problems = _check_cart(cart, zip_code, pickup_store)
+    destination = None
+    if zip_code is not None:
+        place = zips.lookup(zip_code)
+        if place is None or not place.has_location:
+            problems.append(Problem("zip", f"unknown ZIP code {zip_code}"))
+        else:
+            destination = place.location
+    if problems:
+        raise InvalidInput(problems)
+    channel = principal.channel or channel
+    skus = sorted({line.sku for line in cart})
+    with reading(engine) as connection:
+        nodes_by_id = {node.id: node for node in repo.list_nodes(connection)}
+        unknown = sorted(set(skus) - existing(connection, products_table.c.sku, set(skus)))
+        if unknown:
+            raise InvalidInput([Problem("lines.sku", f"unknown SKU {sku!r}") for sku in unknown])
+        method = Method.PICKUP if pickup_store else Method.SHIP
+        eligible = eligible_nodes(connection, method, moment)
+        if channel is not None:
+            eligible -= store.excluded_nodes(connection, channel)
+        positions = store.read_positions(connection, moment, skus=skus)
+        products = {sku: p for sku in skus if (p := repo.get_product(connection, sku))}
+        services = repo.list_services(connection)
+    stock: dict[str, dict[str, int]] = {}
+    for position in positions:
+        if position.node_id in eligible:
+            stock.setdefault(position.node_id, {})[position.sku] = position.available_for(method)
+    if pickup_store is not None:
+        return CartPromise((), (), _pickup(pickup_store, cart, stock, nodes_by_id, moment))
+    assert destination is not None
+    candidates = [nodes_by_id[node_id] for node_id in sorted(stock)]
+    levels = {service.service_level for service in services}
+    made: list[ServicePromise] = []
+    unavailable: list[str] = []
+    for level in sorted(levels):
+        options = [s for s in services if s.service_level == level]
+        found = best_promise(
+            level,
+            options,
+            cart,
+            stock,
+            candidates,
+            products,
+            destination,
+            moment,
+            residential=residential,
+        )
+        if found is None:
+            unavailable.append(level)
+        else:
+            made.append(found)
+    made.sort(key=lambda p: (p.deliver_on, p.cost))
+    return CartPromise(tuple(made), tuple(unavailable))
+
+
+def _check_cart(
+    cart: Sequence[CartLine], zip_code: str | None, pickup_store: str | None
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if (zip_code is None) == (pickup_store is None):
+        problems.append(Problem("zip", "give a destination zip or a pickup_store, not both"))
+    if not cart:
+        problems.append(Problem("lines", "promise at least one line"))
+    for index, line in enumerate(cart):
+        if line.quantity <= 0:
+            problems.append(Problem(f"lines.{index}.quantity", "must be a positive whole number"))
+    return problems
+
+
+def _pickup(
+    store_id: str,
+    cart: Sequence[CartLine],
+    stock: dict[str, dict[str, int]],
+    nodes_by_id: Mapping[str, Node],
+    now: datetime,
+) -> PickupPromise:
+    node = nodes_by_id.get(store_id)
+    if node is None:
+        raise InvalidInput([Problem("pickup_store", f"unknown node {store_id!r}")])
+    if not node.capabilities & {Capability.PICKUP_IN_STORE, Capability.CURBSIDE}:
+        raise InvalidInput([Problem("pickup_store", f"{store_id} does not offer pickup")])
+    shelf = stock.get(store_id, {})
+    missing = tuple(
+        CartLine(line.sku, line.quantity - shelf.get(line.sku, 0))
+        for line in cart
+        if shelf.get(line.sku, 0) < line.quantity
+    )
+    every_day = frozenset(d.value for d in node.calendar.operating_days)
+    ready = None if missing else ship_date(node, now, every_day)
+    return PickupPromise(store_id, ready, missing)
