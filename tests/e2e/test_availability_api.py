@@ -128,3 +128,16 @@ def test_only_admins_change_distribution_groups(
         assert (
             channel.put("/v1/channels/web/excluded-nodes", json={"node_ids": []}).status_code == 403
         )
+
+
+def test_network_totals_sum_every_node(network: httpx.Client) -> None:
+    totals = network.get("/v1/inventory/totals", params={"sku": SKU}).json()
+    assert totals == [
+        {"sku": SKU, "nodes": 2, "on_hand": 26, "reserved": 0, "allocated": 0, "available": 22}
+    ]
+
+
+def test_low_stock_lists_positions_at_or_under_the_threshold(network: httpx.Client) -> None:
+    low = network.get("/v1/inventory/low-stock", params={"threshold": 5}).json()
+    assert [(p["node_id"], p["available"]) for p in low] == [("store-1", 2)]
+    assert network.get("/v1/inventory/low-stock", params={"threshold": -1}).status_code == 422

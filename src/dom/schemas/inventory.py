@@ -316,3 +316,12 @@ class CartPromiseView(BaseModel):
     promises: list[ServicePromiseView] = Field(description="earliest delivery first")
     unavailable: list[str] = Field(description="service levels no node can make")
     pickup: PickupView | None = None
+
+
+class TotalsView(BaseModel):
+    sku: str
+    nodes: int = Field(description="nodes holding a position")
+    on_hand: int
+    reserved: int
+    allocated: int
+    available: int = Field(description="available to ship, safety stock kept back")

@@ -672,3 +672,61 @@ def position_history(
         "uncovered",
     )
     return [{key: getattr(row, key) for key in keys} for row in rows]
+
+
+@dataclass(frozen=True)
+class Totals:
+    sku: str
+    nodes: int
+    on_hand: int
+    reserved: int
+    allocated: int
+    available: int
+
+
+def network_totals(
+    engine: Engine, principal: Principal, skus: Sequence[str], now: datetime | None = None
+) -> list[Totals]:
+    """Per SKU, summed over every node holding a position (what a node key may see)."""
+    principal.require(Action.READ_INVENTORY)
+    with reading(engine) as connection:
+        found = store.read_positions(
+            connection, _now(now), skus=sorted(set(skus)), node_id=principal.node_id
+        )
+    totals: dict[str, list[Position]] = {sku: [] for sku in skus}
+    for position in found:
+        totals[position.sku].append(position)
+    return [
+        Totals(
+            sku,
+            len(held),
+            sum(p.on_hand for p in held),
+            sum(p.reserved for p in held),
+            sum(p.allocated for p in held),
+            sum(p.available for p in held),
+        )
+        for sku, held in totals.items()
+    ]
+
+
+def low_stock(
+    engine: Engine,
+    principal: Principal,
+    *,
+    threshold: int,
+    node_id: str | None = None,
+    limit: int = 1000,
+    now: datetime | None = None,
+) -> list[Position]:
+    """Positions whose units available to ship are at or below `threshold`, emptiest first."""
+    principal.require(Action.READ_INVENTORY)
+    if threshold < 0:
+        raise InvalidInput([Problem("threshold", "must not be negative")])
+    if principal.node_id is not None:
+        principal.require_node(node_id or principal.node_id)
+        node_id = principal.node_id
+    with reading(engine) as connection:
+        found = store.read_positions(connection, _now(now), node_id=node_id)
+    low = [p for p in found if p.available <= threshold]
+    low.sort(key=lambda p: (p.available, p.sku, p.node_id))
+    return low[:limit]

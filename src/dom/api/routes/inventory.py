@@ -30,6 +30,7 @@ from dom.schemas.inventory import (
     SafetyStockIn,
     SupplyIn,
     SupplyView,
+    TotalsView,
 )
 from dom.services import inventory, promising, supply
 
@@ -306,3 +307,32 @@ def promise_cart(
         channel=body.channel,
     )
     return asdict(found)
+
+
+@router.get(
+    "/v1/inventory/totals", response_model=list[TotalsView], summary="Network totals per SKU"
+)
+def network_totals(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    sku: Annotated[list[str], Query(min_length=1, max_length=500, description="repeat for many")],
+) -> list[dict[str, Any]]:
+    return [asdict(t) for t in inventory.network_totals(engine, principal, sku)]
+
+
+@router.get(
+    "/v1/inventory/low-stock",
+    response_model=list[PositionView],
+    summary="Positions at or below a threshold of units available to ship, emptiest first",
+)
+def low_stock(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    threshold: Annotated[int, Query(ge=0)] = 0,
+    node_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    found = inventory.low_stock(
+        engine, principal, threshold=threshold, node_id=node_id, limit=limit
+    )
+    return [position_view(p) for p in found]
