@@ -436,6 +436,53 @@ def inventory_sync(
     )
 
 
+@inventory_app.command("events")
+def inventory_events(
+    path: Annotated[Path, typer.Argument(help="CSV or JSON of events (the API's fields)")],
+) -> None:
+    """Record inventory events from a file, all or none; repeated keys apply once."""
+    from pydantic import ValidationError
+
+    from dom.domain.errors import InvalidField, Problem
+    from dom.domain.inventory import InventoryEvent
+    from dom.schemas.inventory import EventIn
+    from dom.services import inventory
+
+    requests = []
+    problems: list[Problem] = []
+    for line, row in enumerate(_rows(path), start=2):
+        values = {k: v for k, v in row.items() if v not in ("", None)}
+        try:
+            item = EventIn.model_validate(values)
+            event = InventoryEvent(
+                item.kind,
+                item.sku,
+                item.node_id,
+                item.quantity,
+                item.source,
+                item.source_time,
+                item.reason,
+            )
+        except ValidationError as error:
+            for issue in error.errors():
+                field = ".".join(str(p) for p in issue["loc"])
+                problems.append(Problem(field, issue["msg"], line=line, source=path.name))
+            continue
+        except InvalidField as error:
+            problems.append(Problem(error.field, error.reason, line=line, source=path.name))
+            continue
+        requests.append(inventory.EventRequest(item.idempotency_key, event, item.supply_id))
+    try:
+        if problems:
+            raise InvalidInput(problems)
+        outcomes = inventory.record_events(_engine(), LOCAL_OPERATOR, requests)
+    except DomError as error:
+        _fail(error)
+    applied = sum(1 for o in outcomes if o.applied and not o.replayed)
+    replayed = sum(1 for o in outcomes if o.replayed)
+    out.print(f"{len(outcomes)} events: {applied} applied, {replayed} already recorded")
+
+
 @inventory_app.command("positions")
 def inventory_positions(
     sku: Annotated[str | None, typer.Option(help="one SKU across nodes")] = None,

@@ -167,3 +167,33 @@ def test_a_count_file_with_a_bad_quantity_changes_nothing(
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     assert inventory.positions(engine, LOCAL_OPERATOR, node_id="dc-columbus") == []
     engine.dispose()
+
+
+def test_inventory_events_import_from_csv_once_and_bad_rows_are_listed(
+    tmp_path: Path, bundle_file: Path
+) -> None:
+    assert run(tmp_path, "import", str(bundle_file)).returncode == 0
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "idempotency_key,kind,sku,node_id,quantity,source,source_time,reason\n"
+        "e1,snapshot,A,dc-columbus,9,wms,2026-11-25T06:00:00+00:00,\n"
+        "e2,adjustment,A,dc-columbus,-2,wms,2026-11-25T07:00:00+00:00,damaged-in-aisle\n"
+    )
+    done = run(tmp_path, "inventory", "events", str(events))
+    assert done.returncode == 0, done.stderr
+    assert "2 events: 2 applied, 0 already recorded" in done.stdout
+    again = run(tmp_path, "inventory", "events", str(events))
+    assert "0 applied, 2 already recorded" in again.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "idempotency_key,kind,sku,node_id,quantity,source,source_time\n"
+        "b1,teleport,A,dc-columbus,1,wms,2026-11-25T08:00:00+00:00\n"
+        "b2,receipt,A,dc-columbus,0,wms,2026-11-25T08:00:00+00:00\n"
+    )
+    refused = run(tmp_path, "inventory", "events", str(bad))
+    assert refused.returncode == 2
+    assert "kind" in refused.stderr and "quantity" in refused.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    [position] = inventory.positions(engine, LOCAL_OPERATOR, node_id="dc-columbus")
+    engine.dispose()
+    assert position.on_hand == 7
