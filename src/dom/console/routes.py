@@ -1,4 +1,5 @@
-"""The console's pages: sign in with an API key, then see the network on a map and in a table.
+"""The console's pages: sign in with an API key, then see the network and a SKU's stock on a
+map and in tables.
 
 The console calls the same services as the REST API. Its session is the API key itself, kept in
 an HttpOnly, SameSite=Strict cookie (`dom_key`, which the API's `principal` dependency also
@@ -17,35 +18,24 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
 from sqlalchemy import Engine
 
 from dom.api.deps import COOKIE
-from dom.console.usmap import HEIGHT, WIDTH, Point, us_map
-from dom.domain.access import Principal
-from dom.domain.errors import Forbidden, Unauthenticated
+from dom.console.mapview import TYPE_LABELS, Marker, map_view, place
+from dom.console.stock import RECENT_EVENTS, stock_view, suggestions
+from dom.console.usmap import Point
+from dom.domain.access import Action, Principal
+from dom.domain.catalog import Product
+from dom.domain.errors import Forbidden, NotFound, Unauthenticated
 from dom.domain.network import Node, NodeStatus, NodeType
-from dom.services import network
+from dom.services import catalog, network
 from dom.services.keys import authenticate
 
 STATIC_URL = "/console/static"
 LOGIN_URL = "/console/login"
 NODES_URL = "/console/nodes"
+INVENTORY_URL = "/console/inventory"
 PAGE_SIZE = 1000
-
-TYPE_LABELS = {
-    NodeType.DISTRIBUTION_CENTRE: "Distribution centre",
-    NodeType.STORE: "Store",
-    NodeType.DROPSHIP_VENDOR: "Dropship vendor",
-    NodeType.THIRD_PARTY_WAREHOUSE: "3PL warehouse",
-}
-#: stores first so the fewer, larger nodes are drawn on top of them
-DRAWING_ORDER = {
-    NodeType.STORE: 0,
-    NodeType.DROPSHIP_VENDOR: 1,
-    NodeType.THIRD_PARTY_WAREHOUSE: 2,
-    NodeType.DISTRIBUTION_CENTRE: 3,
-}
 SECURITY_HEADERS = {
     # Everything the page uses comes from this server: no CDN, no inline script or style.
     "Content-Security-Policy": (
@@ -67,7 +57,16 @@ templates = Environment(
     lstrip_blocks=True,
 )
 templates.filters["words"] = lambda value: str(value).replace("_", " ")
-templates.globals.update(static=STATIC_URL, type_labels=TYPE_LABELS)
+templates.filters["units"] = lambda value: f"{value:,}"
+templates.filters["measure"] = lambda value: f"{value:,.2f}".rstrip("0").rstrip(".")
+templates.globals.update(
+    static=STATIC_URL,
+    type_labels=TYPE_LABELS,
+    nodes_url=NODES_URL,
+    inventory_url=INVENTORY_URL,
+    read_network=Action.READ_NETWORK,
+    recent=RECENT_EVENTS,
+)
 
 
 def static_files() -> StaticFiles:
@@ -109,17 +108,20 @@ def home() -> RedirectResponse:
 
 @router.get("/console")
 def console(request: Request) -> Response:
-    """The console's landing page: the network, once signed in."""
-    if _signed_in(request) is None:
+    """The console's landing page, once signed in: the network, or inventory for a key that may
+    not read the network (a channel)."""
+    principal = _signed_in(request)
+    if principal is None:
         return _to_login(request)
-    return RedirectResponse(NODES_URL, status_code=303)
+    return RedirectResponse(_landing(principal), status_code=303)
 
 
 @router.get(LOGIN_URL)
 def login_form(request: Request) -> Response:
     """The form asking for an API key (straight on to the console when already signed in)."""
-    if _signed_in(request) is not None:
-        return RedirectResponse(NODES_URL, status_code=303)
+    principal = _signed_in(request)
+    if principal is not None:
+        return RedirectResponse(_landing(principal), status_code=303)
     return _render("login.html", principal=None, error=None)
 
 
@@ -168,21 +170,74 @@ def nodes_page(request: Request, type: str = "") -> Response:
     chosen = _node_type(type)
     now = datetime.now(UTC)
     rows = [node_row(node, now) for node in nodes if chosen is None or node.type is chosen]
-    drawn = sorted((r for r in rows if r.at is not None), key=lambda r: DRAWING_ORDER[r.node.type])
+    view = map_view(node_markers(rows))
     return _render(
         "nodes.html",
         principal=principal,
+        current="nodes",
         rows=rows,
-        drawn=drawn,
-        off_map=len(rows) - len(drawn),
+        view=view,
+        off_map=len(rows) - len(view.markers),
         total=len(nodes),
         paused=sum(1 for r in rows if r.status is NodeStatus.PAUSED),
         counts=type_counts(nodes, now),
         chosen=chosen,
-        background=Markup(us_map().background),  # our numbers and fixed labels, escaped
-        width=WIDTH,
-        height=HEIGHT,
         now=now,
+    )
+
+
+@router.get(INVENTORY_URL)
+def inventory_page(request: Request, sku: str = "") -> Response:
+    """Search a SKU; for a known one, its positions on the map and in a table, with recent events.
+
+    A key that may not read the network (a channel) still sees the positions, listed by node id
+    without a map; a node key sees only its own node's position.
+    """
+    principal = _signed_in(request)
+    if principal is None:
+        return _to_login(request)
+    engine = _engine(request)
+    query = sku.strip()
+    try:
+        if not query:
+            return _search_page(principal, query)
+        try:
+            product = catalog.get_product(engine, principal, query)
+        except NotFound:
+            matches, more = suggestions(engine, principal, query)
+            return _search_page(principal, query, matches, more)
+        nodes = (
+            {node.id: node for node in visible_nodes(engine, principal)}
+            if principal.may(Action.READ_NETWORK)
+            else None
+        )
+        now = datetime.now(UTC)
+        stock = stock_view(engine, principal, product, nodes, now)
+    except Forbidden as error:
+        return _render("refused.html", status_code=403, principal=principal, reason=error.detail)
+    return _render(
+        "inventory.html",
+        principal=principal,
+        current="inventory",
+        query=query,
+        stock=stock,
+        product=product,
+        now=now,
+    )
+
+
+def _search_page(
+    principal: Principal, query: str, matches: list[Product] | None = None, more: bool = False
+) -> HTMLResponse:
+    """The search form alone, or "no such SKU" (404) with the products that match the query."""
+    return _render(
+        "inventory_search.html",
+        status_code=200 if matches is None else 404,
+        principal=principal,
+        current="inventory",
+        query=query,
+        matches=matches,
+        more=more,
     )
 
 
@@ -203,8 +258,18 @@ def visible_nodes(engine: Engine, principal: Principal) -> list[Node]:
 
 def node_row(node: Node, now: datetime) -> NodeRow:
     """A node with its status now and its point on the map (None when the map does not show it)."""
-    at = us_map().place(node.address.state, node.location)
-    return NodeRow(node, node.status_at(now), pause_note(node, now), at)
+    return NodeRow(node, node.status_at(now), pause_note(node, now), place(node))
+
+
+def node_markers(rows: list[NodeRow]) -> list[Marker]:
+    """A marker per node the map shows, hollow while the node is paused."""
+    return [
+        Marker(
+            row.node, row.at, row.summary, ("paused",) if row.status is NodeStatus.PAUSED else ()
+        )
+        for row in rows
+        if row.at is not None
+    ]
 
 
 def pause_note(node: Node, now: datetime) -> str:
@@ -238,6 +303,10 @@ def _node_type(value: str) -> NodeType | None:
 
 
 # ---- session and safety --------------------------------------------------------------------
+
+
+def _landing(principal: Principal) -> str:
+    return NODES_URL if principal.may(Action.READ_NETWORK) else INVENTORY_URL
 
 
 def _engine(request: Request) -> Engine:
@@ -297,5 +366,6 @@ def _refused_cross_site() -> HTMLResponse:
 
 
 def _render(template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("current", "")
     html = templates.get_template(template).render(**context)
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)

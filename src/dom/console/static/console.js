@@ -1,8 +1,8 @@
-// dom console: link the map's markers, the table's rows and the details panel. No framework.
+// dom console: link the map's markers, the linked table's rows and the details panel. No framework.
 "use strict";
 
 (function () {
-  const table = document.getElementById("nodes");
+  const table = document.querySelector("table.linked");
   const details = document.getElementById("details");
   if (!table || !details) {
     return;
