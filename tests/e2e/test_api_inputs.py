@@ -276,3 +276,14 @@ def test_the_openapi_document_and_health_need_no_key(server: str) -> None:
         assert client.get("/healthz").json() == {"status": "ok"}
     assert "/v1/nodes" in spec["paths"]
     assert spec["components"]["schemas"]["NodeRecord"]["examples"]
+
+
+def test_product_search_takes_wildcards_literally(admin: httpx.Client) -> None:
+    admin.post(
+        "/v1/master-data/import",
+        json={"products": [product_record("SKU-1"), product_record("SKU_1")]},
+    )
+    assert [p["sku"] for p in admin.get("/v1/products", params={"q": "sku_1"}).json()["items"]] == [
+        "SKU_1"
+    ]
+    assert admin.get("/v1/products", params={"q": "%"}).json()["items"] == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +20,7 @@ from dom.adapters import repositories as repo
 from dom.adapters.database import writing
 from dom.adapters.zip_directory import zip_directory
 from dom.domain.access import LOCAL_OPERATOR, Principal, Role
-from dom.domain.inventory import EventKind, InventoryEvent
+from dom.domain.inventory import EventKind, InventoryEvent, SupplyKind
 from dom.schemas.records import NodeRecord, ProductRecord
 from dom.services import catalog
 from dom.services.inventory import (
@@ -33,6 +33,7 @@ from dom.services.inventory import (
 )
 from dom.services.keys import create_key
 from dom.services.masterdata import node_from_record
+from dom.services.supply import SupplyLine, add_supply
 from tests.e2e.test_console import NETWORK, node_record, seed, signed_in
 from tests.support.factories import product_record
 
@@ -406,15 +407,22 @@ def test_an_adjustment_shows_its_signed_quantity_and_reason(
     assert (adjustment["By"], adjustment["Applied"]) == ("command line", "yes")
 
 
-def test_inbound_supply_is_labelled_as_not_tracked_yet(
+def test_open_inbound_supply_is_listed_by_expected_date(
     server: str, engine: Engine, admin_token: str
 ) -> None:
     stock(engine)
+    _, empty, _ = inventory(server, admin_token, sku=DRILL)
+    assert "No open purchase orders, transfers or ship notices" in empty.words
+    line = SupplyLine(
+        SupplyKind.PURCHASE_ORDER, "PO-1", DRILL, "dc-columbus", 40, date(2026, 12, 3)
+    )
+    add_supply(engine, LOCAL_OPERATOR, [line])
 
     _, page, _ = inventory(server, admin_token, sku=DRILL)
 
     assert "inbound" in page.ids
-    assert "Inbound supply Not tracked yet" in page.words
+    assert "2026-12-03 dc-columbus purchase order" in page.words
+    assert "No open purchase orders" not in page.words
 
 
 def test_a_sku_without_stock_says_none_is_recorded(

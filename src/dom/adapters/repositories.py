@@ -268,9 +268,12 @@ def list_products(
     if handling is not None:
         conditions.append(_json_list_contains(products.c.handling, handling.value))
     if search:
-        pattern = f"%{search.lower()}%"
+        # Escape LIKE's wildcards: "SKU_1" must not match "SKU-1", nor "%" everything.
+        text = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{text}%"
         conditions.append(
-            func.lower(products.c.sku).like(pattern) | func.lower(products.c.name).like(pattern)
+            func.lower(products.c.sku).like(pattern, escape="\\")
+            | func.lower(products.c.name).like(pattern, escape="\\")
         )
     query = select(products).where(*conditions).order_by(products.c.sku)
     if limit is not None:

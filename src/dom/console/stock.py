@@ -15,9 +15,9 @@ from dom.console.mapview import TYPE_LABELS, MapView, Marker, map_view, place
 from dom.console.usmap import Point
 from dom.domain.access import Principal
 from dom.domain.catalog import Product
-from dom.domain.inventory import EventKind, Position
+from dom.domain.inventory import EventKind, Position, Supply
 from dom.domain.network import Node
-from dom.services import catalog, inventory
+from dom.services import catalog, inventory, supply
 
 #: a count older than this is flagged: the position may have drifted from the shelf
 STALE_AFTER = timedelta(days=30)
@@ -132,6 +132,7 @@ class StockView:
     totals: Totals
     events: list[EventRow]
     map: MapView | None
+    inbound: list[Supply]
 
     @property
     def off_map(self) -> int:
@@ -155,7 +156,8 @@ def stock_view(
     ]
     events = recent_events(engine, principal, product.sku, rows)
     drawn = None if nodes is None else map_view(markers(rows))
-    return StockView(product, rows, Totals.of(found), events, drawn)
+    inbound = supply.open_supply(engine, principal, sku=product.sku)
+    return StockView(product, rows, Totals.of(found), events, drawn, inbound)
 
 
 def sku_positions(engine: Engine, principal: Principal, sku: str, now: datetime) -> list[Position]:
