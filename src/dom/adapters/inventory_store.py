@@ -251,10 +251,16 @@ def shorten_newest_holds(connection: Connection, key: Key, excess: int) -> int:
     return released
 
 
-def set_expiry(connection: Connection, reservation_id: str, expires_at: datetime) -> None:
-    connection.execute(
-        update(holds).where(holds.c.reservation_id == reservation_id).values(expires_at=expires_at)
+def set_expiry(
+    connection: Connection, reservation_id: str, expires_at: datetime, now: datetime
+) -> bool:
+    """Move the expiry of a reservation's holds still in force; False if none is left."""
+    done = connection.execute(
+        update(holds)
+        .where(holds.c.reservation_id == reservation_id, holds.c.expires_at > now)
+        .values(expires_at=expires_at)
     )
+    return done.rowcount > 0
 
 
 def read_positions(

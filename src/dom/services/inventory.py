@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
 
 from dom.adapters import inventory_store as store
 from dom.adapters.database import reading, writing
@@ -171,6 +172,24 @@ def record_events(
     if len(set(keys)) != len(keys):
         raise InvalidInput([Problem("idempotency_key", "repeats within one request")])
     moment = _now(now)
+    # Two writers may use one key at different positions, so neither lock covers the other; the
+    # unique index stops the second, and a second try sees the first's event and replays it.
+    for attempt in range(3):
+        try:
+            return _record_once(engine, principal, requests, keys, moment)
+        except IntegrityError as error:
+            if attempt == 2 or "idempotency_key" not in str(error.orig):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record_once(
+    engine: Engine,
+    principal: Principal,
+    requests: Sequence[EventRequest],
+    keys: list[str],
+    moment: datetime,
+) -> list[EventOutcome]:
     with writing(engine) as connection:
         check_known(connection, [(r.event.sku, r.event.node_id) for r in requests], "events")
         locked = store.lock_positions(
@@ -438,7 +457,11 @@ def release(
         if not rows:
             raise NotFound("reservation", reservation_id)
         locked = store.lock_positions(connection, [(r.sku, r.node_id) for r in rows], moment)
-        for row in store.holds_of(connection, reservation_id):  # what the sweep left
+        # Read again under the locks: a racing call may have allocated or released it meanwhile.
+        remaining = store.holds_of(connection, reservation_id)
+        if not remaining:
+            raise NotFound("reservation", reservation_id)
+        for row in remaining:
             key = (row.sku, row.node_id)
             locked[key] = replace(locked[key], reserved=locked[key].reserved - row.quantity)
             store.save_position(connection, locked[key], moment)
@@ -461,7 +484,10 @@ def extend(
         raise InvalidInput([Problem("expires_at", f"is more than {MAX_HOLD.days} days ahead")])
     with writing(engine) as connection:
         _live_holds(connection, reservation_id, moment)
-        store.set_expiry(connection, reservation_id, expires_at)
+        if not store.set_expiry(connection, reservation_id, expires_at, moment):
+            raise ReservationGone(
+                f"reservation {reservation_id} was allocated, released or expired"
+            )
     return expires_at
 
 
@@ -474,8 +500,15 @@ def allocate(
     with writing(engine) as connection:
         rows = _live_holds(connection, reservation_id, moment)
         locked = store.lock_positions(connection, [(r.sku, r.node_id) for r in rows], moment)
+        # Read again under the locks: a racing call may have allocated or released it meanwhile,
+        # and the locks' sweep removes holds that expired.
+        remaining = store.holds_of(connection, reservation_id)
+        if not remaining:
+            raise ReservationGone(
+                f"reservation {reservation_id} was allocated, released or expired"
+            )
         lines = []
-        for row in store.holds_of(connection, reservation_id):
+        for row in remaining:
             key = (row.sku, row.node_id)
             position = locked[key]
             locked[key] = replace(
