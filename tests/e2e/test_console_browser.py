@@ -7,15 +7,12 @@ the browser comes from Debian (`apt-get install chromium`).
 
 from __future__ import annotations
 
-import os
 import re
-import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import Engine
 
 from dom.domain.access import LOCAL_OPERATOR, Role
@@ -23,46 +20,11 @@ from dom.domain.network import NodeType
 from dom.services import network
 from dom.services.keys import create_key
 from tests.e2e.test_console import NETWORK, seed
+from tests.support.browser import Site, Visit, sign_in
 from tests.support.server import running_server
 
 pytestmark = pytest.mark.browser
 SELECTED = re.compile(r"\bselected\b")
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def browser_required() -> bool:
-    return os.environ.get("DOM_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if browser_required():
-            pytest.fail(f"a browser is required here: {reason}")
-        warnings.warn(f"BROWSER TESTS SKIPPED: {reason}", stacklevel=1)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@dataclass(frozen=True)
-class Site:
-    base: str
-    engine: Engine
-    token: str
 
 
 @pytest.fixture
@@ -74,32 +36,10 @@ def site(sqlite_engine: Engine) -> Iterator[Site]:
         yield Site(base, sqlite_engine, token)
 
 
-@dataclass
-class Visit:
-    page: Page
-    requests: list[str]
-    errors: list[str]
-
-
 @pytest.fixture
-def visit(browser: Browser, site: Site) -> Iterator[Visit]:
-    """A fresh browser tab that records every request it makes and every error it logs."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    seen = Visit(page, [], [])
-    page.on("request", lambda request: seen.requests.append(request.url))
-    page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: seen.errors.append(str(error)))
-    yield seen
-    context.close()
-
-
-def sign_in(page: Page, site: Site) -> None:
-    page.goto(site.base + "/")
-    expect(page).to_have_url(site.base + "/console/login")
-    page.fill("#key", site.token)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(site.base + "/console/nodes")
+def visit(tab: Visit, site: Site) -> Visit:
+    """A fresh tab, once the site is up."""
+    return tab
 
 
 def test_signing_in_through_the_form_opens_the_network_map(

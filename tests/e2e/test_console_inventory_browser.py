@@ -7,44 +7,22 @@ DOM_REQUIRE_BROWSER=1 or CI=true, where they fail instead.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import Engine
 
 from dom.domain.access import LOCAL_OPERATOR, Role
 from dom.services.inventory import positions
 from dom.services.keys import create_key
-from tests.e2e.test_console_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    Site,
-    Visit,
-    browser_required,
-    sign_in,
-)
 from tests.e2e.test_console_inventory import DRILL, stock
+from tests.support.browser import Site, Visit, sign_in
 from tests.support.server import running_server
 
 pytestmark = pytest.mark.browser
 SELECTED = re.compile(r"\bselected\b")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if browser_required():
-            pytest.fail(f"a browser is required here: {reason}")
-        warnings.warn(f"BROWSER TESTS SKIPPED: {reason}", stacklevel=1)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -54,19 +32,6 @@ def stocked_site(sqlite_engine: Engine) -> Iterator[Site]:
     token = create_key(sqlite_engine, "browser admin", Role.ADMIN).token
     with running_server(sqlite_engine) as base:
         yield Site(base, sqlite_engine, token)
-
-
-@pytest.fixture
-def tab(chromium: Browser) -> Iterator[Visit]:
-    """A fresh browser tab that records every request it makes and every error it logs."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    seen = Visit(page, [], [])
-    page.on("request", lambda request: seen.requests.append(request.url))
-    page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: seen.errors.append(str(error)))
-    yield seen
-    context.close()
 
 
 def test_searching_a_sku_shows_a_marker_per_position_and_the_table(
