@@ -402,40 +402,57 @@ class TestIdempotencyKeyReusedUnderRace:
 
 
 class TestRacingCallsOnOneReservation:
-    @pytest.mark.parametrize(
-        "engine",
-        ["sqlite", "postgresql"],
-        indirect=True,
-    )
-    def test_of_racing_allocations_of_one_reservation_one_wins_and_the_rest_are_refused(
-        self, engine: Engine, zips: ZipDirectory
-    ) -> None:
-        set_up_network(engine, zips)
+    """Every racer has found the reservation live before any of them locks its position."""
+
+    def race_on_one_reservation(
+        self, engine: Engine, calls: Sequence[Callable[[str], Any]]
+    ) -> list[Outcome]:
+        """Queue every call behind one slow writer holding the position, then let them go."""
         receive(engine, "SKU-1", 10)
         cart = reserve(engine, LOCAL_OPERATOR, hold_request("order-9", ("SKU-1", 3)))
-        racers = [Outcome() for _ in range(4)]
-
-        # Queue every racer behind one slow writer holding the position, then let them go.
+        racers = [Outcome() for _ in calls]
         with writing(engine) as slow:
             slow.execute(
                 select(positions_table).where(positions_table.c.sku == "SKU-1").with_for_update()
             )
             threads = [
-                threading.Thread(
-                    target=capture,
-                    args=(racer, partial(allocate, engine, LOCAL_OPERATOR, cart.id)),
-                )
-                for racer in racers
+                threading.Thread(target=capture, args=(racer, partial(call, cart.id)))
+                for racer, call in zip(racers, calls, strict=True)
             ]
             for thread in threads:
                 thread.start()
             wait_for_blocked_writers(engine, len(threads))
         for thread in threads:
             thread.join(TIMEOUT)
-
         assert not any(thread.is_alive() for thread in threads)
         assert unexpected(racers, NotFound, ReservationGone) == []
+        return racers
+
+    def test_of_racing_allocations_of_one_reservation_one_wins_and_the_rest_are_refused(
+        self, engine: Engine, zips: ZipDirectory
+    ) -> None:
+        set_up_network(engine, zips)
+        allocation = partial(allocate, engine, LOCAL_OPERATOR)
+
+        racers = self.race_on_one_reservation(engine, [allocation] * 4)
+
         winners = [racer.value for racer in racers if racer.error is None]
         assert winners == [[HeldLine("SKU-1", NODE, 3, 3)]]
         position = position_of(engine, "SKU-1")
-        assert (position.reserved, position.allocated) == (0, 3)
+        assert (position.on_hand, position.reserved, position.allocated) == (10, 0, 3)
+
+    def test_an_allocation_racing_a_release_of_one_reservation_happens_or_not_never_both(
+        self, engine: Engine, zips: ZipDirectory
+    ) -> None:
+        set_up_network(engine, zips)
+        allocation = partial(allocate, engine, LOCAL_OPERATOR)
+        release_ = partial(release, engine, LOCAL_OPERATOR)
+
+        racers = self.race_on_one_reservation(engine, [allocation, release_, allocation, release_])
+
+        won = [index for index, racer in enumerate(racers) if racer.error is None]
+        assert len(won) == 1, racers
+        allocated = 3 if won[0] % 2 == 0 else 0  # even racers allocate, odd ones release
+        position = position_of(engine, "SKU-1")
+        assert (position.on_hand, position.reserved, position.allocated) == (10, 0, allocated)
+        assert stored(engine, "SKU-1") == (0, 0, 0)
