@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -15,7 +15,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from dom.adapters import inventory_store
 from dom.adapters import repositories as repo
 from dom.adapters.database import writing
 from dom.adapters.zip_directory import zip_directory
@@ -31,6 +30,7 @@ from dom.services.inventory import (
     record_events,
     reserve,
 )
+from dom.services.inventory import set_safety_stock as keep_back
 from dom.services.keys import create_key
 from dom.services.masterdata import node_from_record
 from dom.services.supply import SupplyLine, add_supply
@@ -109,12 +109,7 @@ def hold(reference: str, node: str, quantity: int, until: datetime) -> Reservati
 
 
 def set_safety_stock(engine: Engine, node: str, units: int) -> None:
-    # No service sets safety stock yet; the storage seam does, as master data will.
-    now = datetime.now(UTC)
-    with writing(engine) as connection:
-        key = (DRILL, node)
-        position = inventory_store.lock_positions(connection, [key], now)[key]
-        inventory_store.save_position(connection, replace(position, safety_stock=units), now)
+    keep_back(engine, LOCAL_OPERATOR, DRILL, node, units)
 
 
 # ---- reading the page ----------------------------------------------------------------------

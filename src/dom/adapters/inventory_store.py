@@ -131,21 +131,6 @@ def insert_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> Non
         connection.execute(insert(inventory_events), list(rows))
 
 
-def save_position(connection: Connection, position: Position, now: datetime) -> None:
-    connection.execute(
-        update(positions)
-        .where(positions.c.sku == position.sku, positions.c.node_id == position.node_id)
-        .values(
-            on_hand=position.on_hand,
-            reserved=position.reserved,
-            allocated=position.allocated,
-            safety_stock=position.safety_stock,
-            snapshot_at=position.snapshot_at,
-            updated_at=now,
-        )
-    )
-
-
 def reserve_if_available(
     connection: Connection, key: Key, quantity: int, now: datetime, method: Method
 ) -> bool:
@@ -316,6 +301,17 @@ def history(connection: Connection, sku: str, node_id: str, limit: int) -> list[
         .order_by(inventory_events.c.id.desc())
         .limit(limit)
     )
+    return list(connection.execute(query))
+
+
+def sku_history(connection: Connection, sku: str, node_id: str | None, limit: int) -> list[Any]:
+    """A SKU's latest events across nodes (or at one), by when they were recorded."""
+    query = select(inventory_events).where(inventory_events.c.sku == sku)
+    if node_id is not None:
+        query = query.where(inventory_events.c.node_id == node_id)
+    query = query.order_by(
+        inventory_events.c.recorded_at.desc(), inventory_events.c.id.desc()
+    ).limit(limit)
     return list(connection.execute(query))
 
 

@@ -249,6 +249,11 @@ def save_products(connection: Connection, items: Iterable[Product]) -> None:
     upsert(connection, products, [product_to_row(p) for p in items])
 
 
+def get_products(connection: Connection, skus: Sequence[str]) -> list[Product]:
+    rows = connection.execute(select(products).where(products.c.sku.in_(list(skus))))
+    return [row_to_product(row) for row in rows]
+
+
 def get_product(connection: Connection, sku: str) -> Product | None:
     row = connection.execute(select(products).where(products.c.sku == sku)).first()
     return row_to_product(row) if row else None
@@ -316,7 +321,17 @@ def save_services(connection: Connection, items: Iterable[CarrierService]) -> No
             for s in services
         ],
     )
-    zone_rows = [
+    zones = zone_rows(services)
+    rates = rate_rows(services)
+    if zones:
+        connection.execute(carrier_zones.insert(), zones)
+    if rates:
+        _execute_many(connection, carrier_rates.insert(), carrier_rates, rates)
+
+
+def zone_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:
+    """Zone bands as table rows (and as the carrier_zones CSV file's rows)."""
+    return [
         {
             "carrier": s.carrier,
             "service": s.service,
@@ -327,15 +342,15 @@ def save_services(connection: Connection, items: Iterable[CarrierService]) -> No
         for s in services
         for b in s.zones
     ]
-    rate_rows = [
+
+
+def rate_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:
+    """Rates as table rows (and as the carrier_rates CSV file's rows), in key order."""
+    return [
         {"carrier": s.carrier, "service": s.service, "zone": z, "weight_lb": w, "price": p}
         for s in services
         for (z, w), p in sorted(s.rates.items())
     ]
-    if zone_rows:
-        connection.execute(carrier_zones.insert(), zone_rows)
-    if rate_rows:
-        _execute_many(connection, carrier_rates.insert(), carrier_rates, rate_rows)
 
 
 def list_services(

@@ -193,15 +193,13 @@ def recent_events(
     engine: Engine, principal: Principal, sku: str, rows: list[PositionRow]
 ) -> list[EventRow]:
     """The latest events of the SKU across the positions shown, newest first."""
-    merged: list[EventRow] = []
-    for row in rows:
-        history = inventory.position_history(
-            engine, principal, sku, row.position.node_id, RECENT_EVENTS
-        )
-        merged.extend(event_row(entry, row) for entry in history)
-    # a stable sort keeps each position's own newest-first order among equal times
-    merged.sort(key=lambda e: e.recorded_at, reverse=True)
-    return merged[:RECENT_EVENTS]
+    by_node = {row.position.node_id: row for row in rows}
+    history = inventory.sku_history(engine, principal, sku, RECENT_EVENTS)
+    return [
+        event_row(entry, by_node[entry["node_id"]])
+        for entry in history
+        if entry["node_id"] in by_node
+    ]
 
 
 def event_row(entry: Mapping[str, Any], row: PositionRow) -> EventRow:

@@ -85,8 +85,6 @@ def put_service(
     if problems:
         raise InvalidInput(problems)
     with writing(engine) as connection:
-        created = not repo.list_services(
-            connection, carrier=service.carrier, service=service.service
-        )
+        created = service.key not in repo.service_keys(connection)
         repo.save_services(connection, [service])
     return service, created

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from dom.domain.inventory import (
     StockShort,
     apply_event,
 )
-from dom.domain.network import Capability, NodeStatus
+from dom.domain.network import Capability, Node, NodeStatus
 
 #: A hold longer than this is a mistake: orders that wait longer are allocated, not held.
 MAX_HOLD = timedelta(days=30)
@@ -464,7 +464,7 @@ def release(
         for row in remaining:
             key = (row.sku, row.node_id)
             locked[key] = replace(locked[key], reserved=locked[key].reserved - row.quantity)
-            store.save_position(connection, locked[key], moment)
+        store.save_positions(connection, locked.values(), moment)
         store.delete_holds(connection, reservation_id)
 
 
@@ -516,8 +516,8 @@ def allocate(
                 reserved=position.reserved - row.quantity,
                 allocated=position.allocated + row.quantity,
             )
-            store.save_position(connection, locked[key], moment)
             lines.append(HeldLine(row.sku, row.node_id, row.quantity, row.quantity))
+        store.save_positions(connection, locked.values(), moment)
         store.delete_holds(connection, reservation_id)
     return lines
 
@@ -546,7 +546,7 @@ def ship(
         position = replace(
             position, on_hand=position.on_hand - quantity, allocated=position.allocated - quantity
         )
-        store.save_position(connection, position, moment)
+        store.save_positions(connection, [position], moment)
     return position
 
 
@@ -650,10 +650,15 @@ _FULFILS = {
 
 
 def eligible_nodes(connection: Connection, method: Method, now: datetime) -> set[str]:
+    return eligible_among(list_all_nodes(connection), method, now)
+
+
+def eligible_among(nodes: Iterable[Node], method: Method, now: datetime) -> set[str]:
+    """Ids of the nodes that fulfil by `method` and are not paused at `now`."""
     wanted = _FULFILS[method]
     return {
         node.id
-        for node in list_all_nodes(connection)
+        for node in nodes
         if node.capabilities & wanted and node.status_at(now) is NodeStatus.ACTIVE
     }
 
@@ -689,7 +694,19 @@ def position_history(
     principal.require(Action.READ_INVENTORY)
     principal.require_node(node_id)
     with reading(engine) as connection:
-        rows = store.history(connection, sku, node_id, limit)
+        return _history_entries(store.history(connection, sku, node_id, limit))
+
+
+def sku_history(
+    engine: Engine, principal: Principal, sku: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    """A SKU's latest events across the nodes this principal sees, newest first."""
+    principal.require(Action.READ_INVENTORY)
+    with reading(engine) as connection:
+        return _history_entries(store.sku_history(connection, sku, principal.node_id, limit))
+
+
+def _history_entries(rows: Sequence[Any]) -> list[dict[str, Any]]:
     keys = (
         "idempotency_key",
         "kind",
@@ -702,6 +719,7 @@ def position_history(
         "applied",
         "note",
         "on_hand_after",
+        "node_id",
         "uncovered",
     )
     return [{key: getattr(row, key) for key in keys} for row in rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -563,28 +563,6 @@ def as_json_bundle(data: MasterData) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def zone_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:
-    return [
-        {
-            "carrier": s.carrier,
-            "service": s.service,
-            "zone": b.zone,
-            "max_miles": b.max_miles,
-            "transit_days": b.transit_days,
-        }
-        for s in services
-        for b in s.zones
-    ]
-
-
-def rate_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:
-    return [
-        {"carrier": s.carrier, "service": s.service, "zone": z, "weight_lb": w, "price": p}
-        for s in services
-        for (z, w), p in sorted(s.rates.items())
-    ]
-
-
 # ---- files ----------------------------------------------------------------------------------
 
 CSV_KINDS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
@@ -650,6 +628,6 @@ def csv_files(data: MasterData) -> dict[str, str]:
         "carrier_services": write_csv(
             SERVICE_COLUMNS, (service_to_record(s) for s in data.services)
         ),
-        "carrier_zones": write_csv(ZONE_COLUMNS, zone_rows(data.services)),
-        "carrier_rates": write_csv(RATE_COLUMNS, rate_rows(data.services)),
+        "carrier_zones": write_csv(ZONE_COLUMNS, repo.zone_rows(data.services)),
+        "carrier_rates": write_csv(RATE_COLUMNS, repo.rate_rows(data.services)),
     }

@@ -29,7 +29,6 @@ def list_nodes(
     capability: Capability | None = None,
 ) -> list[Node]:
     principal.require(Action.READ_NETWORK)
-    only = principal.node_id if principal.node_id is not None else None
     with reading(engine) as connection:
         return repo.list_nodes(
             connection,
@@ -38,7 +37,7 @@ def list_nodes(
             node_type=node_type,
             state=state,
             capability=capability,
-            only=only,
+            only=principal.node_id,
         )
 
 

@@ -19,7 +19,7 @@ from dom.domain.errors import InvalidInput, Problem
 from dom.domain.inventory import Method
 from dom.domain.network import Capability, Node
 from dom.domain.promise import CartLine, ServicePromise, best_promise, ship_date
-from dom.services.inventory import eligible_nodes, existing
+from dom.services.inventory import eligible_among, existing
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,11 @@ def promise_cart(
         if unknown:
             raise InvalidInput([Problem("lines.sku", f"unknown SKU {sku!r}") for sku in unknown])
         method = Method.PICKUP if pickup_store else Method.SHIP
-        eligible = eligible_nodes(connection, method, moment)
+        eligible = eligible_among(nodes_by_id.values(), method, moment)
         if channel is not None:
             eligible -= store.excluded_nodes(connection, channel)
         positions = store.read_positions(connection, moment, skus=skus)
-        products = {sku: p for sku in skus if (p := repo.get_product(connection, sku))}
+        products = {p.sku: p for p in repo.get_products(connection, skus)}
         services = repo.list_services(connection)
     stock: dict[str, dict[str, int]] = {}
     for position in positions:
