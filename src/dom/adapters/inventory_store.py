@@ -13,9 +13,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from dom.adapters import bulk
 from dom.adapters.tables import (
     channel_exclusions,
     holds,
@@ -27,13 +37,15 @@ from dom.domain.inventory import Method, Position
 
 Key = tuple[str, str]  # (sku, node_id)
 
-
-CHUNK = 500
-
-
-def _chunks(keys: Sequence[Key]) -> Iterable[Sequence[Key]]:
-    for start in range(0, len(keys), CHUNK):
-        yield keys[start : start + CHUNK]
+POSITION_COLUMNS = (
+    positions.c.sku,
+    positions.c.node_id,
+    positions.c.on_hand,
+    positions.c.reserved,
+    positions.c.allocated,
+    positions.c.safety_stock,
+    positions.c.snapshot_at,
+)
 
 
 def lock_positions(
@@ -43,38 +55,49 @@ def lock_positions(
     ordered = sorted(set(keys))
     if not ordered:
         return {}
-    insert_ = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    blank = {"on_hand": 0, "reserved": 0, "allocated": 0, "safety_stock": 0, "updated_at": now}
-    locked: dict[Key, Position] = {}
-    for chunk in _chunks(ordered):
-        connection.execute(
+    locked = _select_for_update(connection, ordered)
+    missing = [key for key in ordered if key not in locked]
+    if missing:
+        insert_ = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        blank = {"on_hand": 0, "reserved": 0, "allocated": 0, "safety_stock": 0, "updated_at": now}
+        bulk.execute_many(
+            connection,
             insert_(positions).on_conflict_do_nothing(index_elements=["sku", "node_id"]),
-            [{"sku": sku, "node_id": node, **blank} for sku, node in chunk],
+            [{"sku": sku, "node_id": node, **blank} for sku, node in missing],
         )
-        query = (
-            select(positions)
-            .where(tuple_(positions.c.sku, positions.c.node_id).in_(chunk))
-            .order_by(positions.c.sku, positions.c.node_id)
-        )
-        if connection.dialect.name == "postgresql":
-            query = query.with_for_update()
-        locked.update({(row.sku, row.node_id): _position(row) for row in connection.execute(query)})
+        # A new row is locked by its insert; a racing writer's row is locked by the select.
+        locked.update(_select_for_update(connection, missing))
     for key, swept in sweep_expired(connection, ordered, now).items():
         locked[key] = replace(locked[key], reserved=locked[key].reserved - swept)
     return locked
 
 
+def _select_for_update(connection: Connection, ordered: Sequence[Key]) -> dict[Key, Position]:
+    wanted = bulk.key_table(connection, ordered, "wanted")
+    query = (
+        select(*POSITION_COLUMNS)
+        .join(wanted, and_(positions.c.sku == wanted.c.a, positions.c.node_id == wanted.c.b))
+        .order_by(positions.c.sku, positions.c.node_id)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(of=positions)
+    return {(row.sku, row.node_id): _position(row) for row in connection.execute(query)}
+
+
 def sweep_expired(connection: Connection, keys: Sequence[Key], now: datetime) -> dict[Key, int]:
     """Delete locked positions' expired holds and take them off their reserved counts."""
     swept: dict[Key, int] = {}
-    for chunk in _chunks(keys):
-        gone = connection.execute(
-            delete(holds)
-            .where(tuple_(holds.c.sku, holds.c.node_id).in_(chunk), holds.c.expires_at <= now)
-            .returning(holds.c.sku, holds.c.node_id, holds.c.quantity)
+    locked = bulk.key_table(connection, keys, "locked")
+    gone = connection.execute(
+        delete(holds)
+        .where(
+            tuple_(holds.c.sku, holds.c.node_id).in_(select(locked.c.a, locked.c.b)),
+            holds.c.expires_at <= now,
         )
-        for sku, node, quantity in gone:
-            swept[(sku, node)] = swept.get((sku, node), 0) + int(quantity)
+        .returning(holds.c.sku, holds.c.node_id, holds.c.quantity)
+    )
+    for sku, node, quantity in gone:
+        swept[(sku, node)] = swept.get((sku, node), 0) + int(quantity)
     for (sku, node), quantity in swept.items():
         connection.execute(
             update(positions)
@@ -85,50 +108,33 @@ def sweep_expired(connection: Connection, keys: Sequence[Key], now: datetime) ->
 
 
 def save_positions(connection: Connection, changed: Iterable[Position], now: datetime) -> None:
-    """Write many positions with one prepared UPDATE."""
+    """Write many positions in one statement."""
     rows = [
         {
-            "b_sku": p.sku,
-            "b_node": p.node_id,
-            "b_on_hand": p.on_hand,
-            "b_reserved": p.reserved,
-            "b_allocated": p.allocated,
-            "b_safety": p.safety_stock,
-            "b_snapshot_at": p.snapshot_at,
-            "b_now": now,
+            "sku": p.sku,
+            "node_id": p.node_id,
+            "on_hand": p.on_hand,
+            "reserved": p.reserved,
+            "allocated": p.allocated,
+            "safety_stock": p.safety_stock,
+            "snapshot_at": p.snapshot_at,
+            "updated_at": now,
         }
         for p in changed
     ]
-    if not rows:
-        return
-    statement = (
-        update(positions)
-        .where(positions.c.sku == bindparam("b_sku"), positions.c.node_id == bindparam("b_node"))
-        .values(
-            on_hand=bindparam("b_on_hand"),
-            reserved=bindparam("b_reserved"),
-            allocated=bindparam("b_allocated"),
-            safety_stock=bindparam("b_safety"),
-            snapshot_at=bindparam("b_snapshot_at", type_=positions.c.snapshot_at.type),
-            updated_at=bindparam("b_now", type_=positions.c.updated_at.type),
-        )
-    )
-    connection.execute(statement, rows)
+    bulk.update_many(connection, positions, ("sku", "node_id"), rows)
 
 
 def events_by_keys(connection: Connection, keys: Sequence[str]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for start in range(0, len(keys), CHUNK):
-        query = select(inventory_events).where(
-            inventory_events.c.idempotency_key.in_(keys[start : start + CHUNK])
-        )
-        found.update({row.idempotency_key: row for row in connection.execute(query)})
-    return found
+    wanted = bulk.value_table(connection, keys, "wanted")
+    query = select(inventory_events).where(
+        inventory_events.c.idempotency_key.in_(select(wanted.c.value))
+    )
+    return {row.idempotency_key: row for row in connection.execute(query)}
 
 
 def insert_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(insert(inventory_events), list(rows))
+    bulk.insert_many(connection, inventory_events, rows)
 
 
 def reserve_if_available(
@@ -292,6 +298,19 @@ def read_positions(
         )
         for row in connection.execute(query)
     ]
+
+
+def existing(connection: Connection, column: Any, wanted: Iterable[str]) -> set[str]:
+    """Which of `wanted` are values of `column`."""
+    listed = bulk.value_table(connection, sorted(set(wanted)), "listed")
+    query = select(column).where(column.in_(select(listed.c.value)))
+    return set(connection.execute(query).scalars())
+
+
+def skus_at(connection: Connection, node_id: str) -> set[str]:
+    """The SKUs a node has a position for."""
+    query = select(positions.c.sku).where(positions.c.node_id == node_id)
+    return set(connection.execute(query).scalars())
 
 
 def history(connection: Connection, sku: str, node_id: str, limit: int) -> list[Any]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, time
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Dialect, String, Table, cast, delete, func, select
+from sqlalchemy import Column, Connection, String, Table, cast, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import ColumnElement, Insert
+from sqlalchemy.sql import ColumnElement
 
+from dom.adapters.bulk import execute_many
 from dom.adapters.tables import carrier_rates, carrier_services, carrier_zones, nodes, products
 from dom.domain.carriers import CarrierService, ZoneBand
 from dom.domain.catalog import Dimensions, Product
@@ -28,8 +28,6 @@ from dom.domain.network import (
     Weekday,
 )
 
-UPSERT_CHUNK = 5_000
-
 
 def upsert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows, replacing those whose primary key exists, in one statement per chunk."""
@@ -39,64 +37,9 @@ def upsert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]])
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = insert(table)
     updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    _execute_many(
-        connection, statement.on_conflict_do_update(index_elements=keys, set_=updates), table, rows
+    execute_many(
+        connection, statement.on_conflict_do_update(index_elements=keys, set_=updates), rows
     )
-
-
-def _execute_many(
-    connection: Connection, statement: Insert, table: Table, rows: Sequence[dict[str, Any]]
-) -> None:
-    """Run an INSERT of every column once per row, through the driver's executemany.
-
-    The statement is compiled once and each value converted by its column's own bind
-    processor, as SQLAlchemy would do; SQLAlchemy's general per-row parameter handling
-    cost several times the database's own work on bulk imports.
-    """
-    dialect = connection.dialect
-    compiled = statement.compile(dialect=dialect)
-    if compiled.positional:
-        keys = list(compiled.positiontup or [])
-    else:
-        keys = list(compiled.bind_names.values())
-    placeholders = [compiled.escaped_bind_names.get(key, key) for key in keys]
-    columns = {column.key: column for column in table.columns}
-    converters = [(i, _converter(columns[key], dialect)) for i, key in enumerate(keys)]
-    converted = [(i, convert) for i, convert in converters if convert is not None]
-    pick = itemgetter(*keys)
-    values_of = pick if len(keys) > 1 else lambda row: (pick(row),)  # one key: not a tuple
-    sql = str(compiled)
-    for start in range(0, len(rows), UPSERT_CHUNK):
-        parameters: list[Any] = []
-        for row in rows[start : start + UPSERT_CHUNK]:
-            values = list(values_of(row))
-            for i, convert in converted:
-                values[i] = convert(values[i])
-            parameters.append(
-                tuple(values)
-                if compiled.positional
-                else dict(zip(placeholders, values, strict=True))
-            )
-        connection.exec_driver_sql(sql, parameters)
-
-
-def _converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column's bind processor; for JSON, one that encodes each distinct list only once
-    (lists of capabilities, handling flags and weekdays repeat on thousands of rows)."""
-    convert = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if convert is None or not isinstance(column.type, JSON):
-        return convert
-    encoded: dict[tuple[Any, ...], Any] = {}
-
-    def convert_list(value: Any) -> Any:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return convert(value)
-        key = tuple(value)
-        if key not in encoded:
-            encoded[key] = convert(value)
-        return encoded[key]
-
-    return convert_list
 
 
 def _json_list_contains(column: Column[Any], value: str) -> ColumnElement[bool]:
@@ -326,7 +269,7 @@ def save_services(connection: Connection, items: Iterable[CarrierService]) -> No
     if zones:
         connection.execute(carrier_zones.insert(), zones)
     if rates:
-        _execute_many(connection, carrier_rates.insert(), carrier_rates, rates)
+        execute_many(connection, carrier_rates.insert(), rates)
 
 
 def zone_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:

@@ -6,14 +6,13 @@ Each call is one transaction: everything it asks for happens, or nothing does.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from dom.adapters import inventory_store as store
@@ -65,7 +64,7 @@ class EventRequest:
 
     def fingerprint(self) -> str:
         e = self.event
-        body = [
+        body = (
             self.supply_id,
             e.kind.value,
             e.sku,
@@ -74,8 +73,8 @@ class EventRequest:
             e.source,
             e.source_time.isoformat(),
             e.reason,
-        ]
-        return hashlib.sha256(json.dumps(body).encode()).hexdigest()
+        )
+        return hashlib.sha256(repr(body).encode()).hexdigest()  # repr: unambiguous and fast
 
 
 @dataclass(frozen=True)
@@ -145,12 +144,7 @@ def check_known(connection: Connection, keys: Sequence[tuple[str, str]], where: 
 
 
 def existing(connection: Connection, column: Any, wanted: set[str]) -> set[str]:
-    values = sorted(wanted)
-    found: set[str] = set()
-    for start in range(0, len(values), 1000):
-        chunk = values[start : start + 1000]
-        found.update(connection.execute(select(column).where(column.in_(chunk))).scalars())
-    return found
+    return store.existing(connection, column, wanted)
 
 
 # ---- events ------------------------------------------------------------------------------------
@@ -256,7 +250,7 @@ def sync_node(
     principal.require(Action.RECORD_INVENTORY)
     principal.require_node(node_id)
     with reading(engine) as connection:
-        held = {p.sku for p in store.read_positions(connection, _now(now), node_id=node_id)}
+        held = store.skus_at(connection, node_id)
     full = {**dict.fromkeys(held - set(counts), 0), **counts}
     problems = [
         Problem(f"counts.{sku}", "a count cannot be negative") for sku, n in full.items() if n < 0

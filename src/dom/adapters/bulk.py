@@ -1,0 +1,190 @@
+"""Statements over many rows at database speed.
+
+SQLAlchemy's general per-row parameter handling costs several times the database's own work
+when a statement runs for tens of thousands of rows, and an `IN` list of tens of thousands of
+keys is expanded into as many placeholders. Two remedies, both dialect-aware:
+
+- `execute_many` compiles a statement once and runs it through the driver's executemany,
+  converting each value with its parameter type's own bind processor, as SQLAlchemy would;
+- `key_table` / `value_table` pass a whole key set as one parameter (a JSON array on SQLite,
+  arrays on PostgreSQL) and give it back as a table to join or test membership against.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any, cast
+
+from sqlalchemy import JSON, Connection, Dialect, String, Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement, Subquery
+from sqlalchemy.sql.compiler import SQLCompiler
+
+CHUNK = 5_000
+
+
+def execute_many(
+    connection: Connection, statement: ClauseElement, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Run `statement` once per row; each row maps every bind parameter's name to its value."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    # An INSERT takes the columns of the first row, as `Connection.execute` would.
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(rows[0])))
+    if compiled.positional:
+        keys = list(compiled.positiontup or [])
+    else:
+        keys = list(compiled.bind_names.values())
+    placeholders = [compiled.escaped_bind_names.get(key, key) for key in keys]
+    converted = [
+        (i, convert)
+        for i, key in enumerate(keys)
+        if (convert := _converter(compiled.binds[key].type, dialect)) is not None
+    ]
+    pick = itemgetter(*keys)
+    values_of = pick if len(keys) > 1 else lambda row: (pick(row),)  # one key: not a tuple
+    positional = compiled.positional
+    sql = str(compiled)
+    for start in range(0, len(rows), CHUNK):
+        parameters: list[Any] = []
+        for row in rows[start : start + CHUNK]:
+            values = list(values_of(row))
+            for i, convert in converted:
+                values[i] = convert(values[i])
+            parameters.append(
+                tuple(values) if positional else dict(zip(placeholders, values, strict=True))
+            )
+        connection.exec_driver_sql(sql, parameters)
+
+
+def insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows that all have the same columns: through COPY on PostgreSQL."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        execute_many(connection, table.insert(), rows)
+        return
+    names = list(rows[0])
+    converters = [_converter(table.c[name].type, connection.dialect) for name in names]
+    quoted = ", ".join(f'"{name}"' for name in names)
+    sql = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    error_class = connection.dialect.loaded_dbapi.Error
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        row[name] if convert is None else convert(row[name])
+                        for name, convert in zip(names, converters, strict=True)
+                    ]
+                )
+    except error_class as error:
+        # Raised as SQLAlchemy raises any driver error, so callers catch one kind (IntegrityError…)
+        raise DBAPIError.instance(sql, None, error, error_class) from error
+
+
+def update_many(
+    connection: Connection, table: Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Update rows found by their `keys` columns to the other values given (the same columns in
+    every row): one statement over arrays on PostgreSQL, a prepared statement elsewhere."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name not in keys]
+    if connection.dialect.name != "postgresql":
+        statement = (
+            update(table)
+            .where(*(table.c[key] == bindparam(f"k_{key}") for key in keys))
+            .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names})
+        )
+        execute_many(
+            connection,
+            statement,
+            [
+                {**{f"k_{key}": row[key] for key in keys}, **{f"v_{n}": row[n] for n in names}}
+                for row in rows
+            ],
+        )
+        return
+    columns = [*keys, *names]
+    given = (
+        func.unnest(
+            *(
+                bindparam(f"a_{name}", [row[name] for row in rows], type_=ARRAY(table.c[name].type))
+                for name in columns
+            )
+        )
+        .table_valued(*columns)
+        .render_derived(name="given")
+    )
+    connection.execute(
+        update(table)
+        .where(*(table.c[key] == given.c[key] for key in keys))
+        .values({name: given.c[name] for name in names})
+    )
+
+
+def _converter(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The type's bind processor, remembering its last answer (the same timestamp is bound on
+    every row of a batch) and, for JSON, encoding each distinct list of strings only once
+    (capabilities, handling flags and weekdays repeat on thousands of rows)."""
+    convert = type_.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None:
+        return None
+    if isinstance(type_, JSON):
+        encoded: dict[tuple[Any, ...], Any] = {}
+
+        def convert_list(value: Any) -> Any:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return convert(value)
+            key = tuple(value)
+            if key not in encoded:
+                encoded[key] = convert(value)
+            return encoded[key]
+
+        return convert_list
+    last: list[Any] = [object(), None]
+
+    def convert_repeated(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return convert_repeated
+
+
+def key_table(connection: Connection, keys: Sequence[tuple[str, str]], name: str) -> Subquery:
+    """Pairs of strings as a table with columns `a` and `b`, bound as one parameter."""
+    if connection.dialect.name == "postgresql":
+        pairs = (
+            func.unnest(
+                bindparam(f"{name}_a", [a for a, _ in keys], type_=ARRAY(String)),
+                bindparam(f"{name}_b", [b for _, b in keys], type_=ARRAY(String)),
+            )
+            .table_valued("a", "b")
+            .render_derived()
+        )
+        return select(pairs.c.a, pairs.c.b).subquery(name)
+    each = func.json_each(bindparam(f"{name}_json", json.dumps(keys))).table_valued("value")
+    return select(
+        func.json_extract(each.c.value, "$[0]").label("a"),
+        func.json_extract(each.c.value, "$[1]").label("b"),
+    ).subquery(name)
+
+
+def value_table(connection: Connection, values: Sequence[str], name: str) -> Subquery:
+    """Strings as a table with one column `value`, bound as one parameter."""
+    if connection.dialect.name == "postgresql":
+        each = (
+            func.unnest(bindparam(f"{name}_values", list(values), type_=ARRAY(String)))
+            .table_valued("value")
+            .render_derived()
+        )
+        return select(each.c.value).subquery(name)
+    each = func.json_each(bindparam(f"{name}_json", json.dumps(list(values)))).table_valued("value")
+    return select(each.c.value).subquery(name)
