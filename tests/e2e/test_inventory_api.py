@@ -268,6 +268,89 @@ class TestReservations:
         assert position(stocked)["reserved"] == 0
 
 
+class TestReservationsAtTheBestNode:
+    """Lines without a node are held at as few nodes as can hold them, nearest the ZIP first."""
+
+    @pytest.fixture
+    def two_nodes(self, stocked: httpx.Client) -> httpx.Client:
+        # The DC (Columbus, OH) has 10 of SKU-1; the store (Chicago) has 4 of SKU-1 and SKU-2.
+        counts = [
+            event("store-1", "snapshot", 4, node_id="store-a"),
+            event("store-2", "snapshot", 4, node_id="store-a", sku="SKU-2"),
+        ]
+        assert stocked.post("/v1/inventory/events", json={"events": counts}).status_code == 200
+        return stocked
+
+    def hold(self, client: httpx.Client, lines: list[dict[str, Any]], **extra: Any) -> Any:
+        body = {"reference": "cart-7", "lines": lines, "expires_at": later(), **extra}
+        return client.post("/v1/reservations", json=body)
+
+    @pytest.mark.parametrize(("zip_code", "node"), [("43215", DC), ("60601", "store-a")])
+    def test_a_line_is_held_at_the_nearest_node_that_has_it_all(
+        self, two_nodes: httpx.Client, zip_code: str, node: str
+    ) -> None:
+        made = self.hold(two_nodes, [{"sku": SKU, "quantity": 3}], zip=zip_code)
+        assert made.status_code == 201, made.text
+        assert made.json()["lines"] == [{"sku": SKU, "node_id": node, "requested": 3, "held": 3}]
+        assert position(two_nodes, node=node)["reserved"] == 3
+
+    def test_a_cart_stays_together_at_one_node_rather_than_the_nearest_per_line(
+        self, two_nodes: httpx.Client
+    ) -> None:
+        lines = [{"sku": SKU, "quantity": 2}, {"sku": "SKU-2", "quantity": 1}]
+        made = self.hold(two_nodes, lines, zip="43215")  # next to the DC, which lacks SKU-2
+        assert {line["node_id"] for line in made.json()["lines"]} == {"store-a"}
+
+    def test_a_line_more_than_any_one_node_has_is_short_and_nothing_is_held(
+        self, two_nodes: httpx.Client
+    ) -> None:
+        lines = [{"sku": SKU, "quantity": 11}, {"sku": "SKU-2", "quantity": 1}]
+        body = problem(self.hold(two_nodes, lines), 409, "insufficient_stock")
+        assert [(e["sku"], e["node_id"]) for e in body["errors"]] == [(SKU, DC)]
+        assert position(two_nodes, sku="SKU-2", node="store-a")["reserved"] == 0
+
+    def test_partial_holds_the_most_one_node_has(self, two_nodes: httpx.Client) -> None:
+        made = self.hold(two_nodes, [{"sku": SKU, "quantity": 11}], partial=True)
+        assert made.json()["lines"] == [{"sku": SKU, "node_id": DC, "requested": 11, "held": 10}]
+
+    def test_a_partial_reservation_that_would_hold_nothing_is_refused(
+        self, stocked: httpx.Client
+    ) -> None:
+        lines = [{"sku": "SKU-2", "quantity": 1}, {"sku": "SKU-2", "node_id": DC, "quantity": 1}]
+        body = problem(self.hold(stocked, lines[1:], partial=True), 409, "insufficient_stock")
+        assert body["errors"][0]["available"] == 0
+        body = problem(self.hold(stocked, lines[:1], partial=True), 409, "insufficient_stock")
+        assert body["errors"][0]["node_id"] is None
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"zip": "00000"}, "zip"),
+            ({"zip": "4321"}, "zip"),
+            ({"method": "pickup"}, "lines.0.node_id"),
+            (
+                {
+                    "lines": [
+                        {"sku": SKU, "quantity": 1},
+                        {"sku": SKU, "node_id": DC, "quantity": 1},
+                    ]
+                },
+                "lines.1",
+            ),
+            ({"lines": [{"sku": SKU, "quantity": 1}, {"sku": SKU, "quantity": 2}]}, "lines.1"),
+        ],
+    )
+    def test_bad_best_node_reservations_are_refused_and_hold_nothing(
+        self, two_nodes: httpx.Client, changes: dict[str, Any], field: str
+    ) -> None:
+        body = {"lines": [{"sku": SKU, "quantity": 1}], **changes}
+        lines = body.pop("lines")
+        refused = problem(self.hold(two_nodes, lines, **body), 422, "invalid_input")
+        assert field in [e["field"] for e in refused["errors"]]
+        assert position(two_nodes)["reserved"] == 0
+        assert position(two_nodes, node="store-a")["reserved"] == 0
+
+
 class TestWhoMayDoWhat:
     def test_a_node_key_records_only_its_own_stock_and_reads_only_its_own_positions(
         self, stocked: httpx.Client, server: str, engine: Engine

@@ -187,6 +187,43 @@ class TestReservationsInProcess:
         assert (position.on_hand, position.reserved, position.available) == (10, 10, 0)
         assert stored(engine, "SKU-1") == (10, 10, 10)
 
+    def test_carts_racing_for_the_best_node_spill_to_the_next_and_hold_exactly_what_is_there(
+        self, engine: Engine, zips: ZipDirectory
+    ) -> None:
+        # Two nodes with 5 units each; 32 carts ask for one unit "wherever is best". A cart
+        # outrun at its first choice tries again from a fresh read: all 10 units are held.
+        bundle = masterdata.bundle_from_json(
+            {
+                "nodes": [node_record(NODE), node_record("dc-b", zip="30301")],
+                "products": [product_record("SKU-1")],
+            }
+        )
+        masterdata.import_master_data(engine, LOCAL_OPERATOR, bundle, zips)
+        at = datetime.now(UTC) - timedelta(minutes=5)
+        record_events(
+            engine,
+            LOCAL_OPERATOR,
+            [
+                EventRequest(
+                    f"count-{node}", InventoryEvent(EventKind.SNAPSHOT, "SKU-1", node, 5, "wms", at)
+                )
+                for node in (NODE, "dc-b")
+            ],
+        )
+        anywhere = ReservationRequest(
+            "cart", (HoldLine("SKU-1", None, 1),), datetime.now(UTC) + timedelta(hours=1)
+        )
+
+        outcomes = run_together([partial(reserve, engine, LOCAL_OPERATOR, anywhere)] * 32)
+
+        assert unexpected(outcomes, InsufficientStock) == []
+        granted = [o.value for o in outcomes if isinstance(o.value, Reservation)]
+        held_at = sorted(r.lines[0].node_id for r in granted)
+        assert held_at == [NODE] * 5 + ["dc-b"] * 5
+        for node in (NODE, "dc-b"):
+            [position] = positions(engine, LOCAL_OPERATOR, sku="SKU-1", node_id=node)
+            assert (position.reserved, position.available) == (5, 0)
+
     def test_racing_multi_line_carts_never_hold_one_line_without_the_other(
         self, engine: Engine, zips: ZipDirectory
     ) -> None:

@@ -317,22 +317,19 @@ class InventoryMachine(RuleBasedStateMachine):
             for key, quantity in sorted(lines.items())
             if quantity > available[key]
         ]
-        if short and not partial:
+        held = {key: min(q, available[key]) for key, q in lines.items()}
+        held = {key: q for key, q in held.items() if q > 0}
+        if short and not (partial and held):
             with pytest.raises(InsufficientStock) as error:
                 reserve(self.engine, LOCAL_OPERATOR, request, now=self.now)
             assert error.value.shortages == short
             hypothesis.event(f"a reservation was refused with {len(short)} short line(s)")
             return
-        held = {key: min(q, available[key]) for key, q in lines.items()}
-        held = {key: q for key, q in held.items() if q > 0}
         reservation = reserve(self.engine, LOCAL_OPERATOR, request, now=self.now)
         assert list(reservation.shortages) == short
         assert {(h.sku, h.node_id): h.held for h in reservation.lines} == held
         assert all(h.requested == lines[(h.sku, h.node_id)] for h in reservation.lines)
-        if held:
-            self.live[reservation.id] = Hold(reservation.id, self.now, expires_at, held)
-        else:
-            self.gone.append(reservation.id)
+        self.live[reservation.id] = Hold(reservation.id, self.now, expires_at, held)
 
     @rule(key=keys, quantity=st.integers(0, 6))
     def keep_safety_stock(self, key: Key, quantity: int) -> None:

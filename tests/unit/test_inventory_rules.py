@@ -18,6 +18,7 @@ from dom.domain.inventory import (
     Shortage,
     StockShort,
     apply_event,
+    place_lines,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -321,3 +322,42 @@ def test_insufficient_stock_lists_every_short_line() -> None:
     assert "2 line(s) short" in error.detail
     assert "SKU-1 at dc-a: 5 asked, 2 available" in error.detail
     assert "SKU-2 at dc-b: 1 asked, 0 available" in error.detail
+
+
+class TestPlacingLinesWithoutANode:
+    def test_one_node_that_holds_the_whole_cart_beats_nearer_nodes_holding_parts(self) -> None:
+        available = {("A", "near"): 5, ("B", "far"): 5, ("A", "far"): 5}
+        placed = place_lines({"A": 2, "B": 1}, available, {"near": 10.0, "far": 900.0})
+        assert placed == {"A": "far", "B": "far"}
+
+    def test_between_nodes_that_hold_as_much_the_nearest_wins(self) -> None:
+        available = {("A", "n1"): 5, ("A", "n2"): 5}
+        assert place_lines({"A": 1}, available, {"n1": 300.0, "n2": 20.0}) == {"A": "n2"}
+        assert place_lines({"A": 1}, available, {"n1": 20.0, "n2": 300.0}) == {"A": "n1"}
+
+    def test_without_a_destination_the_node_with_more_units_wins(self) -> None:
+        available = {("A", "n1"): 3, ("A", "n2"): 9}
+        assert place_lines({"A": 2}, available) == {"A": "n2"}
+
+    def test_a_node_with_too_few_units_is_not_chosen_and_an_unheld_line_gets_none(self) -> None:
+        available = {("A", "n1"): 1, ("B", "n1"): 9}
+        assert place_lines({"A": 2, "B": 2}, available) == {"A": None, "B": "n1"}
+
+    @given(
+        st.dictionaries(st.sampled_from("ABCD"), st.integers(1, 5), min_size=1),
+        st.dictionaries(
+            st.tuples(st.sampled_from("ABCD"), st.sampled_from(["n1", "n2", "n3"])),
+            st.integers(0, 6),
+        ),
+    )
+    def test_every_placed_line_fits_its_node_and_only_unfittable_lines_get_none(
+        self, lines: dict[str, int], available: dict[tuple[str, str], int]
+    ) -> None:
+        placed = place_lines(lines, available)
+        assert placed.keys() == lines.keys()
+        for sku, node in placed.items():
+            fits = [n for (s, n), units in available.items() if s == sku and units >= lines[sku]]
+            if node is None:
+                assert not fits
+            else:
+                assert node in fits

@@ -8,7 +8,8 @@ Invariants: no quantity is negative, and reserved + allocated never exceeds on h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -157,7 +158,7 @@ class Shortage:
     """One line of a reservation that could not be held in full."""
 
     sku: str
-    node_id: str
+    node_id: str | None  # None: no eligible node has any of it
     requested: int
     available: int
 
@@ -171,7 +172,7 @@ class InsufficientStock(DomError):
     def __init__(self, shortages: list[Shortage]) -> None:
         self.shortages = shortages
         lines = ", ".join(
-            f"{s.sku} at {s.node_id}: {s.requested} asked, {s.available} available"
+            f"{s.sku} at {s.node_id or 'any node'}: {s.requested} asked, {s.available} available"
             for s in shortages
         )
         super().__init__(f"{len(shortages)} line(s) short: {lines}")
@@ -214,3 +215,42 @@ def promise_date(
         if total >= quantity:
             return max(today, line.expected_on)
     return None
+
+
+def place_lines(
+    lines: Mapping[str, int],
+    available: Mapping[tuple[str, str], int],
+    miles: Mapping[str, float] | None = None,
+) -> dict[str, str | None]:
+    """Choose a node for each line (SKU → quantity) that names none: as few nodes as possible,
+    each holding its lines in full, nearest first when the destination is known (else the node
+    with more of the cart's units first). A line no single node can hold in full gets None.
+
+    Greedy set cover: take the node that can hold the most of the lines still open, until no
+    node holds any of them. `available` counts units per (SKU, node) at eligible nodes only.
+    """
+    holders: dict[str, set[str]] = {}
+    units: dict[str, int] = {}
+    for (sku, node), count in available.items():
+        if sku in lines and count >= lines[sku]:
+            holders.setdefault(node, set()).add(sku)
+            units[node] = units.get(node, 0) + count
+
+    def preference(node: str) -> tuple[float, float, str]:
+        distance = miles.get(node, math.inf) if miles is not None else 0.0
+        return (distance, -units[node], node)
+
+    placed: dict[str, str | None] = dict.fromkeys(lines)
+    open_lines = set(lines)
+    while open_lines:
+        best = min(
+            (node for node in holders if holders[node] & open_lines),
+            key=lambda node: (-len(holders[node] & open_lines), *preference(node)),
+            default=None,
+        )
+        if best is None:
+            break
+        for sku in holders[best] & open_lines:
+            placed[sku] = best
+        open_lines -= holders[best]
+    return placed

@@ -80,7 +80,12 @@ class LineIn(BaseModel):
     model_config = Strict
 
     sku: str = Field(min_length=1, max_length=64)
-    node_id: str = Field(min_length=1, max_length=64)
+    node_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="leave out to hold at the best node: fewest nodes, nearest `zip` first",
+    )
     quantity: int = Field(gt=0)
 
 
@@ -109,6 +114,11 @@ class ReservationIn(BaseModel):
     channel: str | None = Field(
         default=None, max_length=64, description="selling channel (a channel key's own wins)"
     )
+    zip: str | None = Field(
+        default=None,
+        pattern=r"^\d{5}$",
+        description="ship-to ZIP code: lines without a node are held nearest to it",
+    )
 
 
 class HeldLineView(BaseModel):
@@ -120,7 +130,7 @@ class HeldLineView(BaseModel):
 
 class ShortageView(BaseModel):
     sku: str
-    node_id: str
+    node_id: str | None = Field(description="null: no eligible node has any of it")
     requested: int
     available: int
 

@@ -21,6 +21,7 @@ from dom.adapters.repositories import list_nodes as list_all_nodes
 from dom.adapters.tables import nodes, products
 from dom.domain.access import Action, Principal
 from dom.domain.errors import Conflict, InvalidField, InvalidInput, NotFound, Problem
+from dom.domain.geo import Coordinates, miles_between
 from dom.domain.inventory import (
     Applied,
     EventKind,
@@ -31,6 +32,7 @@ from dom.domain.inventory import (
     Shortage,
     StockShort,
     apply_event,
+    place_lines,
 )
 from dom.domain.network import Capability, Node, NodeStatus
 
@@ -91,7 +93,8 @@ class EventOutcome:
 @dataclass(frozen=True)
 class HoldLine:
     sku: str
-    node_id: str
+    #: None: hold it at the best node (as few nodes as possible, nearest the destination first)
+    node_id: str | None
     quantity: int
 
 
@@ -107,6 +110,8 @@ class ReservationRequest:
     method: Method = Method.SHIP
     #: the selling channel; a channel key's own channel always wins
     channel: str | None = None
+    #: where the order goes: lines without a node are held nearest to it
+    destination: Coordinates | None = None
 
 
 @dataclass(frozen=True)
@@ -130,14 +135,24 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def check_known(connection: Connection, keys: Sequence[tuple[str, str]], where: str) -> None:
-    skus = {sku for sku, _ in keys}
-    node_ids = {node for _, node in keys}
-    known_skus = existing(connection, products.c.sku, skus)
-    known_nodes = existing(connection, nodes.c.id, node_ids)
-    problems = [Problem(f"{where}.sku", f"unknown SKU {s!r}") for s in sorted(skus - known_skus)]
+def check_known(connection: Connection, keys: Iterable[tuple[str, str]], where: str) -> None:
+    """Refuse positions of unknown SKUs or nodes, every one of them named at once."""
+    pairs = list(keys)
+    check_names(connection, [sku for sku, _ in pairs], [node for _, node in pairs], where)
+
+
+def check_names(
+    connection: Connection, skus: Iterable[str], node_ids: Iterable[str], where: str
+) -> None:
+    """Refuse unknown SKUs and nodes, every one of them named at once."""
+    skus, node_ids = set(skus), set(node_ids)
+    problems = [
+        Problem(f"{where}.sku", f"unknown SKU {s!r}")
+        for s in sorted(skus - existing(connection, products.c.sku, skus))
+    ]
     problems += [
-        Problem(f"{where}.node_id", f"unknown node {n!r}") for n in sorted(node_ids - known_nodes)
+        Problem(f"{where}.node_id", f"unknown node {n!r}")
+        for n in sorted(node_ids - existing(connection, nodes.c.id, node_ids))
     ]
     if problems:
         raise InvalidInput(problems)
@@ -340,24 +355,71 @@ def _cover_commitments(connection: Connection, applied: Applied) -> tuple[Positi
 def reserve(
     engine: Engine, principal: Principal, request: ReservationRequest, now: datetime | None = None
 ) -> Reservation:
-    """Hold every line with one conditional update each; report every short line at once."""
+    """Hold every line with one conditional update each; report every short line at once.
+
+    A line that names no node is held at the best node (`place_lines`), chosen from a read
+    taken before the positions are locked. If a racing writer takes those units first, the
+    whole reservation is tried again from a fresh read: locks are still taken in one order.
+    """
     principal.require(Action.RESERVE)
     moment = _now(now)
     _check_request(request, moment)
-    keys = [(line.sku, line.node_id) for line in request.lines]
+    for attempt in range(1, PLACEMENT_TRIES + 1):
+        try:
+            return _reserve_once(
+                engine, principal, request, moment, retry=attempt < PLACEMENT_TRIES
+            )
+        except _Outrun:
+            continue
+    raise AssertionError("unreachable")
+
+
+#: how often a reservation re-reads when racing writers take the units of the nodes it chose
+PLACEMENT_TRIES = 5
+
+
+class _Outrun(Exception):
+    """Another writer took the units of a node this reservation had chosen for a line."""
+
+
+def _reserve_once(
+    engine: Engine,
+    principal: Principal,
+    request: ReservationRequest,
+    moment: datetime,
+    *,
+    retry: bool,
+) -> Reservation:
     reservation_id = secrets.token_hex(8)
     channel = principal.channel or request.channel
     with writing(engine) as connection:
-        check_known(connection, keys, "lines")
+        check_names(
+            connection,
+            [line.sku for line in request.lines],
+            [line.node_id for line in request.lines if line.node_id is not None],
+            "lines",
+        )
         _check_channel(connection, channel, request.lines)
-        locked = store.lock_positions(connection, keys, moment)
+        placement = _place(connection, request, channel, moment)
+        lines = [
+            line if line.node_id else replace(line, node_id=placement.nodes[line.sku])
+            for line in request.lines
+        ]
+        locked = store.lock_positions(
+            connection, [(line.sku, line.node_id) for line in lines if line.node_id], moment
+        )
         held: list[HeldLine] = []
         shortages: list[Shortage] = []
-        for line in sorted(request.lines, key=lambda x: (x.sku, x.node_id)):
+        for line in sorted(lines, key=lambda x: (x.sku, x.node_id or "")):
+            if line.node_id is None:  # nothing of it at any eligible node
+                shortages.append(Shortage(line.sku, None, line.quantity, 0))
+                continue
             key = (line.sku, line.node_id)
             if store.reserve_if_available(connection, key, line.quantity, moment, request.method):
                 held.append(HeldLine(line.sku, line.node_id, line.quantity, line.quantity))
                 continue
+            if line.sku in placement.in_full and retry:
+                raise _Outrun
             available = locked[key].available_for(request.method)
             shortages.append(Shortage(line.sku, line.node_id, line.quantity, available))
             if (
@@ -366,7 +428,7 @@ def reserve(
                 and store.reserve_if_available(connection, key, available, moment, request.method)
             ):
                 held.append(HeldLine(line.sku, line.node_id, line.quantity, available))
-        if shortages and not request.partial:
+        if shortages and not (request.partial and held):
             raise InsufficientStock(shortages)
         store.insert_holds(
             connection,
@@ -386,6 +448,48 @@ def reserve(
     return Reservation(
         reservation_id, request.reference, request.expires_at, tuple(held), tuple(shortages)
     )
+
+
+@dataclass(frozen=True)
+class _Placement:
+    #: SKU → node for every line that named none (None: no eligible node has any of it)
+    nodes: dict[str, str | None]
+    #: the SKUs placed at a node that held all of the line when it was read
+    in_full: frozenset[str]
+
+
+def _place(
+    connection: Connection, request: ReservationRequest, channel: str | None, now: datetime
+) -> _Placement:
+    """Nodes for the lines that name none: as few as can hold them in full, nearest first; a
+    line no node holds in full goes to the node that has the most of it (held there if partial,
+    shown as the shortage if not)."""
+    open_lines = {line.sku: line.quantity for line in request.lines if line.node_id is None}
+    if not open_lines:
+        return _Placement({}, frozenset())
+    every_node = list_all_nodes(connection)
+    eligible = eligible_among(every_node, request.method, now)
+    if channel is not None:
+        eligible -= store.excluded_nodes(connection, channel)
+    available = {
+        (p.sku, p.node_id): p.available_for(request.method)
+        for p in store.read_positions(connection, now, skus=sorted(open_lines))
+        if p.node_id in eligible
+    }
+    miles = None
+    if request.destination is not None:
+        to = request.destination
+        miles = {n.id: miles_between(n.location, to) for n in every_node if n.id in eligible}
+    nodes = place_lines(open_lines, available, miles)
+    in_full = frozenset(sku for sku, node in nodes.items() if node is not None)
+    for sku in open_lines.keys() - in_full:
+        most = max(
+            ((units, node) for (s, node), units in available.items() if s == sku and units > 0),
+            default=None,
+        )
+        if most is not None:
+            nodes[sku] = most[1]
+    return _Placement(nodes, in_full)
 
 
 def _check_channel(connection: Connection, channel: str | None, lines: Sequence[HoldLine]) -> None:
@@ -416,14 +520,20 @@ def _check_request(request: ReservationRequest, now: datetime) -> None:
         problems.append(Problem("expires_at", "is in the past"))
     elif request.expires_at > now + MAX_HOLD:
         problems.append(Problem("expires_at", f"is more than {MAX_HOLD.days} days ahead"))
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str | None]] = set()
+    anywhere = {line.sku for line in request.lines if line.node_id is None}
     for index, line in enumerate(request.lines):
         if line.quantity <= 0:
             problems.append(Problem(f"lines.{index}.quantity", "must be a positive whole number"))
         if (line.sku, line.node_id) in seen:
+            where = line.node_id or "the best node"
+            problems.append(Problem(f"lines.{index}", f"{line.sku} at {where} appears twice"))
+        elif line.node_id is not None and line.sku in anywhere:
             problems.append(
-                Problem(f"lines.{index}", f"{line.sku} at {line.node_id} appears twice")
+                Problem(f"lines.{index}", f"{line.sku} is also asked for at the best node")
             )
+        if line.node_id is None and request.method is Method.PICKUP:
+            problems.append(Problem(f"lines.{index}.node_id", "a pickup line names its store"))
         seen.add((line.sku, line.node_id))
     if problems:
         raise InvalidInput(problems)

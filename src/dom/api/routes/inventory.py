@@ -147,7 +147,15 @@ def position_history(
     summary="Hold stock for a cart or an order until it expires",
     responses={409: {"description": "not enough stock: every short line is listed"}},
 )
-def reserve(body: ReservationIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+def reserve(
+    body: ReservationIn, engine: EngineDep, principal: PrincipalDep, zips: ZipsDep
+) -> dict[str, Any]:
+    destination = None
+    if body.zip is not None:
+        place = zips.lookup(body.zip)
+        if place is None or not place.has_location:
+            raise InvalidField("zip", f"unknown ZIP code {body.zip}")
+        destination = place.location
     request = inventory.ReservationRequest(
         reference=body.reference,
         lines=tuple(
@@ -157,6 +165,7 @@ def reserve(body: ReservationIn, engine: EngineDep, principal: PrincipalDep) -> 
         partial=body.partial,
         method=body.method,
         channel=body.channel,
+        destination=destination,
     )
     return asdict(inventory.reserve(engine, principal, request))
 
