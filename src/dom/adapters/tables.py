@@ -252,3 +252,18 @@ inbound_supply = Table(
     CheckConstraint("received >= 0 AND received <= quantity", name="received_within_quantity"),
     Index("ix_inbound_supply_position", "sku", "node_id", "expected_on"),
 )
+
+#: Requests sent with an `Idempotency-Key` header, per API key: claimed while in flight, then the
+#: response to replay to a retry. Kept for a day.
+idempotent_requests = Table(
+    "idempotent_requests",
+    metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Column("status_code", Integer),  # NULL while the first request is in flight
+    Column("response", JSON),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_idempotent_requests_created_at", "created_at"),
+)

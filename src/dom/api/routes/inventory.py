@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from dom.api.deps import EngineDep, PrincipalDep, ZipsDep
+from dom.api.idempotency import IdempotencyKeyDep, run_once
 from dom.domain.errors import InvalidField, InvalidInput, Problem
 from dom.domain.inventory import InventoryEvent, Method, Position
 from dom.domain.promise import CartLine
@@ -46,36 +47,45 @@ def position_view(position: Position) -> dict[str, Any]:
     response_model=EventsOut,
     summary="Record inventory events (snapshot, adjustment, receipt, shrink, damage), all or none",
 )
-def record_events(body: EventsIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
-    requests = []
-    problems: list[Problem] = []
-    for index, item in enumerate(body.events):
-        try:
-            event = InventoryEvent(
-                item.kind,
-                item.sku,
-                item.node_id,
-                item.quantity,
-                item.source,
-                item.source_time,
-                item.reason,
-            )
-        except InvalidField as error:
-            problems.append(Problem(f"events.{index}.{error.field}", error.reason))
-            continue
-        requests.append(inventory.EventRequest(item.idempotency_key, event, item.supply_id))
-    if problems:
-        raise InvalidInput(problems)
-    outcomes = inventory.record_events(engine, principal, requests)
-    return {
-        "outcomes": [
-            {
-                **{k: v for k, v in asdict(o).items() if k != "position"},
-                "position": position_view(o.position),
-            }
-            for o in outcomes
-        ]
-    }
+def record_events(
+    body: EventsIn,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    request: Request,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Any:
+    def produce() -> Any:
+        requests = []
+        problems: list[Problem] = []
+        for index, item in enumerate(body.events):
+            try:
+                event = InventoryEvent(
+                    item.kind,
+                    item.sku,
+                    item.node_id,
+                    item.quantity,
+                    item.source,
+                    item.source_time,
+                    item.reason,
+                )
+            except InvalidField as error:
+                problems.append(Problem(f"events.{index}.{error.field}", error.reason))
+                continue
+            requests.append(inventory.EventRequest(item.idempotency_key, event, item.supply_id))
+        if problems:
+            raise InvalidInput(problems)
+        outcomes = inventory.record_events(engine, principal, requests)
+        return {
+            "outcomes": [
+                {
+                    **{k: v for k, v in asdict(o).items() if k != "position"},
+                    "position": position_view(o.position),
+                }
+                for o in outcomes
+            ]
+        }
+
+    return run_once(engine, principal, idempotency_key, request, body, 200, produce)
 
 
 @router.post(
@@ -84,29 +94,39 @@ def record_events(body: EventsIn, engine: EngineDep, principal: PrincipalDep) ->
     summary="Full count of a node in one atomic call (unlisted SKUs count as zero)",
 )
 def sync_node(
-    node_id: str, body: NodeSyncIn, engine: EngineDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for index, count in enumerate(body.counts):
-        if count.sku in counts:
-            raise InvalidInput([Problem(f"counts.{index}.sku", f"{count.sku} is counted twice")])
-        counts[count.sku] = count.quantity
-    outcomes = inventory.sync_node(
-        engine,
-        principal,
-        node_id,
-        counts,
-        source=body.source,
-        source_time=body.source_time,
-        idempotency_key=body.idempotency_key,
-    )
-    return {
-        "node_id": node_id,
-        "positions": len(outcomes),
-        "applied": sum(1 for o in outcomes if o.applied and not o.replayed),
-        "replayed": sum(1 for o in outcomes if o.replayed),
-        "uncovered": sum(o.uncovered for o in outcomes),
-    }
+    node_id: str,
+    body: NodeSyncIn,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    request: Request,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Any:
+    def produce() -> Any:
+        counts: dict[str, int] = {}
+        for index, count in enumerate(body.counts):
+            if count.sku in counts:
+                raise InvalidInput(
+                    [Problem(f"counts.{index}.sku", f"{count.sku} is counted twice")]
+                )
+            counts[count.sku] = count.quantity
+        outcomes = inventory.sync_node(
+            engine,
+            principal,
+            node_id,
+            counts,
+            source=body.source,
+            source_time=body.source_time,
+            idempotency_key=body.idempotency_key,
+        )
+        return {
+            "node_id": node_id,
+            "positions": len(outcomes),
+            "applied": sum(1 for o in outcomes if o.applied and not o.replayed),
+            "replayed": sum(1 for o in outcomes if o.replayed),
+            "uncovered": sum(o.uncovered for o in outcomes),
+        }
+
+    return run_once(engine, principal, idempotency_key, request, body, 200, produce)
 
 
 @router.get(
@@ -148,26 +168,34 @@ def position_history(
     responses={409: {"description": "not enough stock: every short line is listed"}},
 )
 def reserve(
-    body: ReservationIn, engine: EngineDep, principal: PrincipalDep, zips: ZipsDep
-) -> dict[str, Any]:
-    destination = None
-    if body.zip is not None:
-        place = zips.lookup(body.zip)
-        if place is None or not place.has_location:
-            raise InvalidField("zip", f"unknown ZIP code {body.zip}")
-        destination = place.location
-    request = inventory.ReservationRequest(
-        reference=body.reference,
-        lines=tuple(
-            inventory.HoldLine(line.sku, line.node_id, line.quantity) for line in body.lines
-        ),
-        expires_at=body.expires_at,
-        partial=body.partial,
-        method=body.method,
-        channel=body.channel,
-        destination=destination,
-    )
-    return asdict(inventory.reserve(engine, principal, request))
+    body: ReservationIn,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    zips: ZipsDep,
+    request: Request,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Any:
+    def produce() -> Any:
+        destination = None
+        if body.zip is not None:
+            place = zips.lookup(body.zip)
+            if place is None or not place.has_location:
+                raise InvalidField("zip", f"unknown ZIP code {body.zip}")
+            destination = place.location
+        request = inventory.ReservationRequest(
+            reference=body.reference,
+            lines=tuple(
+                inventory.HoldLine(line.sku, line.node_id, line.quantity) for line in body.lines
+            ),
+            expires_at=body.expires_at,
+            partial=body.partial,
+            method=body.method,
+            channel=body.channel,
+            destination=destination,
+        )
+        return asdict(inventory.reserve(engine, principal, request))
+
+    return run_once(engine, principal, idempotency_key, request, body, 201, produce)
 
 
 @router.delete(
@@ -247,20 +275,29 @@ def excluded_nodes(channel: str, engine: EngineDep, principal: PrincipalDep) -> 
     status_code=201,
     summary="Announce inbound supply: purchase orders, transfers, advance ship notices",
 )
-def add_supply(body: SupplyIn, engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
-    lines = [
-        supply.SupplyLine(
-            line.kind,
-            line.reference,
-            line.sku,
-            line.node_id,
-            line.quantity,
-            line.expected_on,
-            line.from_node_id,
-        )
-        for line in body.lines
-    ]
-    return [asdict(s) for s in supply.add_supply(engine, principal, lines)]
+def add_supply(
+    body: SupplyIn,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    request: Request,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Any:
+    def produce() -> Any:
+        lines = [
+            supply.SupplyLine(
+                line.kind,
+                line.reference,
+                line.sku,
+                line.node_id,
+                line.quantity,
+                line.expected_on,
+                line.from_node_id,
+            )
+            for line in body.lines
+        ]
+        return [asdict(s) for s in supply.add_supply(engine, principal, lines)]
+
+    return run_once(engine, principal, idempotency_key, request, body, 201, produce)
 
 
 @router.get("/v1/inbound-supply", response_model=list[SupplyView], summary="Open inbound supply")
