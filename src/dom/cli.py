@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,12 +26,17 @@ from dom.adapters.tables import nodes as nodes_table
 from dom.adapters.zip_directory import zip_directory
 from dom.config import Settings
 from dom.domain.access import LOCAL_OPERATOR, Role
+from dom.domain.audit import STALE_DAYS
 from dom.domain.errors import DomError, InvalidInput
 from dom.logs import configure_logging
 from dom.services import keys as key_service
 from dom.services import masterdata
 from dom.services.formats import parse_json
 from dom.services.schema import migrate as migrate_schema
+
+if TYPE_CHECKING:
+    from dom.domain.inventory import Position
+    from dom.services.demo_stock import StockReport
 
 app = typer.Typer(
     help="dom: distributed order management.", no_args_is_help=True, add_completion=False
@@ -94,8 +100,10 @@ def up(
     host: Annotated[str | None, typer.Option(help="default: DOM_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="default: DOM_PORT")] = None,
 ) -> None:
-    """Migrate, load the demo network into an empty database, print a local admin key, serve."""
+    """Migrate, load the demo network and its stock into an empty database, print a local
+    admin key, serve."""
     from dom.services.demo import load_demo
+    from dom.services.demo_stock import load_demo_stock
 
     engine = _engine()
     migrate_schema(engine)
@@ -108,6 +116,7 @@ def up(
             f"demo network loaded: {report.nodes.received} nodes, {report.products.received} products, "
             f"{report.carrier_services.received} carrier services"
         )
+        _print_stock(load_demo_stock(engine, LOCAL_OPERATOR))
     key_service.revoke_keys_named(engine, DEMO_KEY_NAME)
     issued = key_service.create_key(engine, DEMO_KEY_NAME, Role.ADMIN)
     settings = Settings()
@@ -129,11 +138,19 @@ def demo(
     dcs: Annotated[int, typer.Option(min=1, help="number of distribution centres")] = 4,
     skus: Annotated[int, typer.Option(min=1, help="number of products")] = 2000,
     output: Annotated[
-        Path | None, typer.Option(help="write a JSON bundle here instead of loading it")
+        Path | None,
+        typer.Option(help="write the network as a JSON bundle here instead of loading it"),
     ] = None,
+    stock: Annotated[
+        bool,
+        typer.Option(
+            "--stock/--no-stock", help="also count seeded stock into every node, place POs"
+        ),
+    ] = True,
 ) -> None:
-    """Build the realistic demo network (real US geography, seeded) and load it."""
+    """Build the realistic demo network (real US geography, seeded) and load it, with stock."""
     from dom.services.demo import demo_network, load_demo
+    from dom.services.demo_stock import load_demo_stock
 
     zips = zip_directory()
     if output is not None:
@@ -147,11 +164,25 @@ def demo(
         report = load_demo(
             engine, LOCAL_OPERATOR, zips, seed=seed, stores=stores, dcs=dcs, skus=skus
         )
+        out.print(
+            f"demo network: {report.nodes.received} nodes, {report.products.received} products, "
+            f"{report.carrier_services.received} carrier services"
+        )
+        if stock:
+            _print_stock(load_demo_stock(engine, LOCAL_OPERATOR, seed=seed))
     except DomError as error:
         _fail(error)
+
+
+def _print_stock(report: StockReport) -> None:
+    placed = (
+        f"{report.inbound_lines} purchase-order lines inbound"
+        if report.inbound_lines
+        else "no new purchase orders (supply already inbound)"
+    )
     out.print(
-        f"demo network: {report.nodes.received} nodes, {report.products.received} products, "
-        f"{report.carrier_services.received} carrier services"
+        f"demo stock: {report.units:,} units in {report.positions:,} positions at "
+        f"{report.nodes} nodes, safety stock on {report.safety_stock}, {placed}"
     )
 
 
@@ -314,7 +345,7 @@ def audit(
     ] = "warning",
     stale_days: Annotated[
         int, typer.Option(min=1, help="inventory counts older than this are stale")
-    ] = 30,
+    ] = STALE_DAYS,
 ) -> None:
     """Audit master-data quality, ranked by impact; exit 0 clean, 1 warnings, 2 errors."""
     from rich.markup import escape
@@ -495,6 +526,92 @@ def inventory_positions(
     if sku is None and node is None:
         raise typer.BadParameter("give --sku, --node or both")
     found = inventory.positions(_engine(), LOCAL_OPERATOR, sku=sku, node_id=node, limit=limit)
+    out.print(_positions_table(found))
+
+
+@inventory_app.command("low-stock")
+def inventory_low_stock(
+    threshold: Annotated[
+        int, typer.Option(min=0, help="at or below this many units available to ship")
+    ] = 0,
+    node: Annotated[str | None, typer.Option(help="one node only")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Positions at or below a threshold of units available to ship, emptiest first."""
+    from dom.services import inventory
+
+    try:
+        found = inventory.low_stock(
+            _engine(), LOCAL_OPERATOR, threshold=threshold, node_id=node, limit=limit
+        )
+    except DomError as error:
+        _fail(error)
+    if as_json:
+        _print_positions_json(found)
+    else:
+        _print_positions_report(found, f"{len(found)} positions at or below {threshold} available")
+
+
+@inventory_app.command("stale")
+def inventory_stale(
+    days: Annotated[
+        int, typer.Option(min=1, help="counts older than this many days are stale")
+    ] = STALE_DAYS,
+    node: Annotated[str | None, typer.Option(help="one node only")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Positions holding stock last counted over --days ago (the audit's rule), oldest first."""
+    from dom.services.inventory_reports import stale_positions
+
+    try:
+        found = stale_positions(_engine(), LOCAL_OPERATOR, days=days, node_id=node, limit=limit)
+    except DomError as error:
+        _fail(error)
+    if as_json:
+        _print_positions_json(found)
+    else:
+        _print_positions_report(found, f"{len(found)} positions not counted in {days} days")
+
+
+@inventory_app.command("totals")
+def inventory_totals(
+    sku: Annotated[
+        list[str] | None, typer.Option(help="a SKU to total; repeat for more (up to 500)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Network totals per SKU, summed over every node holding a position."""
+    from dataclasses import asdict
+
+    from dom.services import inventory
+
+    if not sku:
+        raise typer.BadParameter("give at least one --sku", param_hint="--sku")
+    if len(sku) > 500:
+        raise typer.BadParameter("at most 500 SKUs at a time", param_hint="--sku")
+    try:
+        found = inventory.network_totals(_engine(), LOCAL_OPERATOR, sku)
+    except DomError as error:
+        _fail(error)
+    if as_json:
+        print(json.dumps([asdict(t) for t in found], indent=1))
+        return
+    table = Table("sku", "nodes", "on hand", "reserved", "allocated", "available")
+    for t in found:
+        table.add_row(
+            t.sku,
+            str(t.nodes),
+            str(t.on_hand),
+            str(t.reserved),
+            str(t.allocated),
+            str(t.available),
+        )
+    out.print(table)
+
+
+def _positions_table(found: Sequence[Position]) -> Table:
     table = Table(
         "sku", "node", "on hand", "reserved", "allocated", "safety", "available", "counted"
     )
@@ -510,7 +627,31 @@ def inventory_positions(
             str(p.available),
             counted,
         )
-    out.print(table)
+    return table
+
+
+def _print_positions_json(found: Sequence[Position]) -> None:
+    """The API's position fields, as a JSON array on stdout."""
+    rows = [
+        {
+            "sku": p.sku,
+            "node_id": p.node_id,
+            "on_hand": p.on_hand,
+            "reserved": p.reserved,
+            "allocated": p.allocated,
+            "safety_stock": p.safety_stock,
+            "available": p.available,
+            "snapshot_at": p.snapshot_at.isoformat() if p.snapshot_at else None,
+        }
+        for p in found
+    ]
+    print(json.dumps(rows, indent=1))
+
+
+def _print_positions_report(found: Sequence[Position], summary: str) -> None:
+    if found:
+        out.print(_positions_table(found))
+    out.print(summary)
 
 
 @inventory_app.command("history")

@@ -1,4 +1,5 @@
-"""The `dom` command as a user runs it: import and export files, keys, exit codes."""
+"""The `dom` command as a user runs it: import and export files, keys, inventory reports, exit
+codes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,91 @@ def test_inventory_events_import_from_csv_once_and_bad_rows_are_listed(
     [position] = inventory.positions(engine, LOCAL_OPERATOR, node_id="dc-columbus")
     engine.dispose()
     assert position.on_hand == 7
+
+
+@pytest.fixture
+def counted(tmp_path: Path, bundle_file: Path) -> Path:
+    """The DC counted 40 days ago (A 7, B 0), the store today (A 3)."""
+    assert run(tmp_path, "import", str(bundle_file)).returncode == 0
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    dc_counts = tmp_path / "dc.csv"
+    dc_counts.write_text("sku,quantity\nA,7\nB,0\n")
+    synced = run(tmp_path, "inventory", "sync", "dc-columbus", str(dc_counts), "--as-of", long_ago)
+    assert synced.returncode == 0, synced.stderr
+    store_counts = tmp_path / "store.csv"
+    store_counts.write_text("sku,quantity\nA,3\n")
+    assert run(tmp_path, "inventory", "sync", "store-0001", str(store_counts)).returncode == 0
+    return tmp_path
+
+
+def test_low_stock_lists_positions_at_or_below_the_threshold_as_a_table_or_json(
+    counted: Path,
+) -> None:
+    empty = run(counted, "inventory", "low-stock", "--json")
+    assert empty.returncode == 0, empty.stderr
+    assert [(p["sku"], p["node_id"], p["available"]) for p in json.loads(empty.stdout)] == [
+        ("B", "dc-columbus", 0)
+    ]
+    low = run(counted, "inventory", "low-stock", "--threshold", "5", "--json")
+    assert [(p["sku"], p["node_id"]) for p in json.loads(low.stdout)] == [
+        ("B", "dc-columbus"),
+        ("A", "store-0001"),
+    ]
+    at_store = run(counted, "inventory", "low-stock", "--threshold", "5", "--node", "store-0001")
+    assert at_store.returncode == 0, at_store.stderr
+    assert "store-0001" in at_store.stdout and "dc-columbus" not in at_store.stdout
+    assert "1 positions at or below 5 available" in at_store.stdout
+
+
+def test_stale_lists_positions_holding_stock_not_counted_within_the_days(counted: Path) -> None:
+    stale = run(counted, "inventory", "stale", "--json")
+    assert stale.returncode == 0, stale.stderr
+    [position] = json.loads(stale.stdout)  # B holds nothing, the store was counted today
+    assert (position["sku"], position["node_id"], position["on_hand"]) == ("A", "dc-columbus", 7)
+    assert position["snapshot_at"] is not None
+    table = run(counted, "inventory", "stale")
+    assert "dc-columbus" in table.stdout and "1 positions not counted in 30 days" in table.stdout
+    assert json.loads(run(counted, "inventory", "stale", "--days", "60", "--json").stdout) == []
+
+
+def test_totals_sum_each_sku_over_the_network(counted: Path) -> None:
+    totals = run(counted, "inventory", "totals", "--sku", "A", "--sku", "B", "--json")
+    assert totals.returncode == 0, totals.stderr
+    by_sku = {t["sku"]: t for t in json.loads(totals.stdout)}
+    assert (by_sku["A"]["nodes"], by_sku["A"]["on_hand"], by_sku["A"]["available"]) == (2, 10, 10)
+    assert by_sku["B"]["on_hand"] == 0
+    table = run(counted, "inventory", "totals", "--sku", "A")
+    assert table.returncode == 0 and "10" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["stale", "--days", "-3"], "--days"),
+        (["stale", "--days", "0"], "--days"),
+        (["low-stock", "--threshold", "-1"], "--threshold"),
+        (["totals"], "give at least one --sku"),
+    ],
+)
+def test_bad_report_options_are_refused_with_exit_code_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    assert run(tmp_path, "migrate").returncode == 0
+    refused = run(tmp_path, "inventory", *args)
+    assert refused.returncode == 2
+    assert message in refused.stderr
+
+
+def test_the_demo_loads_with_stock_unless_told_not_to(tmp_path: Path) -> None:
+    loaded = run(tmp_path, "demo", "--stores", "3", "--skus", "50")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "demo stock:" in loaded.stdout and "purchase-order lines inbound" in loaded.stdout
+    totals = run(tmp_path, "inventory", "totals", "--sku", "SKU-000001", "--json")
+    assert json.loads(totals.stdout)[0]["nodes"] > 0
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    plain = run(bare, "demo", "--stores", "3", "--skus", "50", "--no-stock")
+    assert plain.returncode == 0, plain.stderr
+    assert "demo stock" not in plain.stdout
+    empty = run(bare, "inventory", "totals", "--sku", "SKU-000001", "--json")
+    assert json.loads(empty.stdout)[0]["nodes"] == 0

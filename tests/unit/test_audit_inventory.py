@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dom.domain.audit import AuditData, check_inventory
+from dom.domain.audit import AuditData, check_inventory, stale_counts
 from dom.domain.inventory import Position
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -50,3 +50,15 @@ def test_the_horizon_follows_stale_days() -> None:
     week_old = Position("A", "dc-1", on_hand=4, snapshot_at=NOW - timedelta(days=7))
     assert check_inventory(data(week_old, stale_days=30)).findings == ()
     assert len(check_inventory(data(week_old, stale_days=5)).findings) == 1
+
+
+def test_stale_counts_are_the_positions_holding_stock_or_commitments_counted_before_the_horizon() -> (
+    None
+):
+    old = Position("A", "dc-1", on_hand=5, snapshot_at=NOW - timedelta(days=31))
+    never = Position("B", "dc-1", on_hand=1)
+    committed = Position("C", "dc-1", allocated=1, snapshot_at=NOW - timedelta(days=40))
+    fresh = Position("D", "dc-1", on_hand=9, snapshot_at=NOW - timedelta(days=29))
+    empty = Position("E", "dc-1", snapshot_at=NOW - timedelta(days=90))
+    assert stale_counts([old, never, committed, fresh, empty], NOW) == [old, never, committed]
+    assert stale_counts([old, fresh], NOW, stale_days=60) == []

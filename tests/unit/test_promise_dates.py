@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
+from dom.domain.carriers import CarrierService, ZoneBand
+from dom.domain.catalog import Dimensions, Product
 from dom.domain.geo import Coordinates
+from dom.domain.holidays import is_carrier_holiday
 from dom.domain.network import (
     EVERY_DAY,
     MON_TO_FRI,
@@ -18,7 +21,13 @@ from dom.domain.network import (
     NodeType,
     Pause,
 )
-from dom.domain.promise import add_business_days, ship_date
+from dom.domain.promise import (
+    CartLine,
+    add_business_days,
+    ready_date,
+    ship_date,
+    shipment_from,
+)
 
 WEEKDAY_PICKUPS = frozenset({"mon", "tue", "wed", "thu", "fri"})
 DC = Node(
@@ -70,3 +79,74 @@ def test_a_paused_node_ships_after_its_pause() -> None:
 
 def test_transit_counts_business_days() -> None:
     assert add_business_days(date(2026, 11, 27), 2) == date(2026, 12, 1)  # Fri + 2 -> Tue
+
+
+# ---- carrier holidays --------------------------------------------------------------------------
+
+OPEN_EVERY_DAY = replace(DC, calendar=Calendar(EVERY_DAY, cutoff=time(15, 0)))
+NEXT_DAY = CarrierService(
+    carrier="testco",
+    service="next",
+    name="Test next day",
+    service_level="overnight",
+    dim_divisor=139.0,
+    residential_surcharge=0.0,
+    fuel_surcharge_pct=0.0,
+    pickup_days=MON_TO_FRI,
+    zones=(ZoneBand(2, None, 1),),
+    rates={(2, w): 20.0 for w in range(1, 11)},
+)
+BOX = {"A": Product("A", "a box", Dimensions(10, 8, 4, 2))}
+
+
+def test_a_parcel_shipped_the_day_before_thanksgiving_arrives_the_day_after() -> None:
+    shipment = shipment_from(
+        DC,
+        [CartLine("A", 1)],
+        BOX,
+        NEXT_DAY,
+        Coordinates(39.96, -83.0),
+        at(25, 15),
+        residential=True,
+    )
+    assert shipment is not None
+    assert (shipment.ship_on, shipment.deliver_on) == (date(2026, 11, 25), date(2026, 11, 27))
+
+
+def test_transit_days_skip_carrier_holidays() -> None:
+    assert add_business_days(date(2026, 11, 25), 1) == date(2026, 11, 27)  # Thanksgiving
+    assert add_business_days(date(2026, 12, 24), 1) == date(2026, 12, 28)  # Christmas, weekend
+    assert add_business_days(date(2026, 7, 2), 1) == date(2026, 7, 6)  # 4 July observed on the 3rd
+    assert add_business_days(date(2027, 12, 23), 2) == date(2027, 12, 28)  # Christmas observed 24th
+    assert add_business_days(date(2027, 12, 30), 1) == date(2028, 1, 3)  # New Year on the 31st
+
+
+def test_a_parcel_never_arrives_on_a_weekend_or_a_carrier_holiday() -> None:
+    start = date(2026, 1, 1)
+    for offset in range(2 * 366):
+        for transit in (1, 2, 3, 5):
+            arrives = add_business_days(start + timedelta(days=offset), transit)
+            assert arrives.weekday() < 5 and not is_carrier_holiday(arrives)
+
+
+def test_the_carrier_does_not_pick_up_on_its_holidays_even_where_the_node_works() -> None:
+    thanksgiving_morning = at(26, 14)
+    assert ship_date(OPEN_EVERY_DAY, thanksgiving_morning, WEEKDAY_PICKUPS) == date(2026, 11, 27)
+    every_day = frozenset(d.value for d in EVERY_DAY)
+    christmas_eve_late = datetime(2027, 12, 24, 23, tzinfo=UTC)  # after the cutoff; 24th observed
+    assert ship_date(OPEN_EVERY_DAY, christmas_eve_late, every_day) == date(2027, 12, 26)
+    july_second_late = datetime(2026, 7, 2, 21, tzinfo=UTC)
+    assert ship_date(OPEN_EVERY_DAY, july_second_late, WEEKDAY_PICKUPS) == date(2026, 7, 6)
+
+
+def test_no_ship_date_is_ever_a_carrier_holiday() -> None:
+    for offset in range(2 * 366):
+        ordered = datetime(2026, 1, 1, 12, tzinfo=UTC) + timedelta(days=offset)
+        leaves = ship_date(OPEN_EVERY_DAY, ordered, WEEKDAY_PICKUPS)
+        assert leaves is not None and not is_carrier_holiday(leaves)
+
+
+def test_a_store_has_a_pickup_ready_on_a_carrier_holiday_it_opens() -> None:
+    store = replace(OPEN_EVERY_DAY, id="store-1", type=NodeType.STORE)
+    assert ready_date(store, datetime(2026, 7, 3, 14, tzinfo=UTC)) == date(2026, 7, 3)
+    assert ready_date(DC, at(26, 14)) == date(2026, 11, 27)  # the DC's own holiday still counts

@@ -27,6 +27,8 @@ from dom.domain.network import Handling, Node, NodeType
 
 #: A node's coordinates farther than this from its ZIP's centroid are probably wrong.
 MAX_MILES_FROM_ZIP_CENTROID = 25.0
+#: A position holding stock that was not counted for this many days has a stale count.
+STALE_DAYS = 30
 
 #: What parcel carriers (UPS, FedEx) accept at all; beyond this a product ships as freight.
 PARCEL_MAX_LONGEST_SIDE_IN = 108.0
@@ -286,7 +288,7 @@ class AuditData:
     products: Sequence[ProductRow]
     services: Sequence[CarrierService]
     zip_lookup: ZipLookup
-    stale_days: int = 30
+    stale_days: int = STALE_DAYS
     positions: Sequence[Position] = ()
     as_of: datetime | None = None
 
@@ -683,15 +685,25 @@ def check_services(data: AuditData) -> CheckResult:
 # ---- inventory -------------------------------------------------------------------------------
 
 
+def stale_counts(
+    positions: Iterable[Position], as_of: datetime, stale_days: int = STALE_DAYS
+) -> list[Position]:
+    """Positions holding or promising stock that were never counted, or not in `stale_days`."""
+    horizon = as_of - timedelta(days=stale_days)
+    return [
+        p
+        for p in positions
+        if (p.on_hand > 0 or p.committed > 0) and (p.snapshot_at is None or p.snapshot_at < horizon)
+    ]
+
+
 def check_inventory(data: AuditData) -> CheckResult:
     """Positions that break an invariant (legacy data; the database refuses new ones), and per
     node the positions holding or promising stock that were not counted for `stale_days`."""
     if data.as_of is None:
         return CheckResult()
-    horizon = data.as_of - timedelta(days=data.stale_days)
     weights = {node.id: node_weight(node) for node in data.nodes}
     found: list[Finding] = []
-    stale: dict[str, list[Position]] = {}
     for position in data.positions:
         broken = position.broken_invariants()
         if broken:
@@ -705,9 +717,9 @@ def check_inventory(data: AuditData) -> CheckResult:
                     f"{position.reserved}, allocated {position.allocated}); recount it",
                 )
             )
-        holds_stock = position.on_hand > 0 or position.committed > 0
-        if holds_stock and (position.snapshot_at is None or position.snapshot_at < horizon):
-            stale.setdefault(position.node_id, []).append(position)
+    stale: dict[str, list[Position]] = {}
+    for position in stale_counts(data.positions, data.as_of, data.stale_days):
+        stale.setdefault(position.node_id, []).append(position)
     for node_id, positions in sorted(stale.items()):
         never = sum(1 for p in positions if p.snapshot_at is None)
         found.append(

@@ -3,13 +3,14 @@
 Pure rules over plain data. Dates follow the node's calendar and its order cutoff in its own
 time zone, its processing days, the carrier's pickup days and the transit days of the zone the
 destination falls in. Transit days are business days (Monday to Friday), as parcel carriers
-count them. The engine that chooses among many plans is the sourcing engine's job; a promise
-takes the best single node, or else splits greedily over the fewest nodes.
+count them, and carriers neither pick up nor deliver on their holidays (`holidays`). The engine
+that chooses among many plans is the sourcing engine's job; a promise takes the best single
+node, or else splits greedily over the fewest nodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from dom.domain.carriers import CarrierService, billable_weight
 from dom.domain.catalog import Dimensions, Product
 from dom.domain.geo import Coordinates, miles_between
+from dom.domain.holidays import is_carrier_holiday
 from dom.domain.network import WEEKDAYS, Node
 
 #: A promise never looks further ahead than this for a working day.
@@ -51,7 +53,23 @@ class ServicePromise:
 def ship_date(node: Node, now: datetime, pickup_days: frozenset[str]) -> date | None:
     """The day a parcel ordered `now` leaves the node: today if before the cutoff on a working
     day, else the next working day; then the node's processing days; then the first day the
-    carrier picks up there. None when no such day comes within the horizon."""
+    carrier picks up there, never on a carrier holiday. None when no such day comes within the
+    horizon."""
+
+    def carrier_picks_up(day: date) -> bool:
+        return WEEKDAYS[day.weekday()].value in pickup_days and not is_carrier_holiday(day)
+
+    return _first_open_day(node, now, carrier_picks_up)
+
+
+def ready_date(node: Node, now: datetime) -> date | None:
+    """The day an order placed `now` is ready at the node itself (for pickup: no carrier, so
+    carrier holidays do not matter, only the node's own calendar, cutoff and pauses)."""
+    return _first_open_day(node, now, lambda day: True)
+
+
+def _first_open_day(node: Node, now: datetime, fits: Callable[[date], bool]) -> date | None:
+    """After the cutoff and processing days, the first working, unpaused day that `fits`."""
     local = now.astimezone(ZoneInfo(node.timezone))
     day: date | None = local.date()
     calendar = node.calendar
@@ -62,8 +80,7 @@ def ship_date(node: Node, now: datetime, pickup_days: frozenset[str]) -> date | 
     for _ in range(HORIZON_DAYS):
         if day is None:
             return None
-        open_ = calendar.is_working_day(day) and not _paused_on(node, day)
-        if open_ and WEEKDAYS[day.weekday()].value in pickup_days:
+        if calendar.is_working_day(day) and not _paused_on(node, day) and fits(day):
             return day
         day = _next_working_day(node, day)
     return None
@@ -87,9 +104,11 @@ def _paused_on(node: Node, day: date) -> bool:
 
 
 def add_business_days(day: date, count: int) -> date:
+    """`count` carrier business days after `day`: weekends and carrier holidays do not count,
+    so a parcel never arrives on one."""
     while count > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and not is_carrier_holiday(day):
             count -= 1
     return day
 

@@ -18,7 +18,7 @@ from dom.domain.access import Action, Principal
 from dom.domain.errors import InvalidInput, Problem
 from dom.domain.inventory import Method
 from dom.domain.network import Capability, Node
-from dom.domain.promise import CartLine, ServicePromise, best_promise, ship_date
+from dom.domain.promise import CartLine, ServicePromise, best_promise, ready_date
 from dom.services.inventory import eligible_among, existing
 
 
@@ -139,6 +139,5 @@ def _pickup(
         for line in cart
         if shelf.get(line.sku, 0) < line.quantity
     )
-    every_day = frozenset(d.value for d in node.calendar.operating_days)
-    ready = None if missing else ship_date(node, now, every_day)
+    ready = None if missing else ready_date(node, now)
     return PickupPromise(store_id, ready, missing)
