@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from dom.domain.catalog import Dimensions
 from dom.domain.errors import InvalidField, Problem
@@ -72,7 +73,7 @@ class CarrierService:
     def weight_breaks(self) -> list[int]:
         return sorted({weight for _, weight in self.rates})
 
-    @property
+    @cached_property
     def max_weight_lb(self) -> int:
         return max((weight for _, weight in self.rates), default=0)
 
@@ -84,10 +85,16 @@ class CarrierService:
 
     def price(self, miles: float, billable_lb: int, *, residential: bool) -> float:
         """List price with fuel surcharge, and the residential surcharge where it applies."""
-        band = self.zone_for(miles)
-        rate = self.rates.get((band.zone, billable_lb))
-        if rate is None:
+        price = self.price_in_zone(self.zone_for(miles).zone, billable_lb, residential=residential)
+        if price is None:
             raise InvalidField("weight", f"{billable_lb} lb is above the rate table of {self.key}")
+        return price
+
+    def price_in_zone(self, zone: int, billable_lb: int, *, residential: bool) -> float | None:
+        """One parcel's price in a zone; None where the rate table has no such weight."""
+        rate = self.rates.get((zone, billable_lb))
+        if rate is None:
+            return None
         surcharge = self.residential_surcharge if residential else 0.0
         return round((rate + surcharge) * (1 + self.fuel_surcharge_pct / 100), 2)
 

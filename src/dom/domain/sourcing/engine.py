@@ -1,0 +1,777 @@
+"""The real-time sourcing engine: the best plan for one order under its profile, and why.
+
+1. Nodes that cannot serve the order are set aside with the reason (paused, does not ship,
+   outside the profile's node types, regions or distance, no capacity left today, no allowed
+   service can meet the promise).
+2. A line no single node can fill is split over nodes, backordered or the order rejected, as the
+   profile says; a line nobody can fill gets the reason.
+3. Nodes clearly worse for every line they hold are pruned (`KEEP_PER_LINE`, `KEEP_SHARED`).
+4. An exact search over every way to group the lines into shipments: for each group, the best
+   node and service; then the cheapest split into at most the allowed number of shipments, by
+   dynamic programming over subsets of lines (`search.py`). Proven optimal over the nodes kept.
+5. The explanation: the cost breakdown, the best alternatives (other nodes, more or fewer
+   shipments), and the constraints that bind — with what would have to change for another
+   plan to win.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from dom.domain.carriers import CarrierService, billable_weight
+from dom.domain.catalog import Product
+from dom.domain.geo import miles_between
+from dom.domain.network import Capability, NodeStatus, NodeType
+from dom.domain.sourcing import search
+from dom.domain.sourcing.model import (
+    Alternative,
+    Binding,
+    Costs,
+    Explanation,
+    Offer,
+    Order,
+    OrderLine,
+    Plan,
+    PlannedShipment,
+    ShipmentLine,
+    SolveStatus,
+    Unfilled,
+    UnfilledLine,
+)
+from dom.domain.sourcing.profiles import OnShort, Profile
+from dom.domain.sourcing.rates import DateBook, RateBook
+
+#: Service levels from slowest to fastest: an order may go by its level or a faster one.
+LEVEL_RANK = {"ground": 0, "two_day": 1, "overnight": 2}
+#: Up to this many lines (after splits) the search is exhaustive; beyond, greedy.
+EXACT_LINES = 12
+#: Nodes kept per line and node type: the nearest that can fill it.
+KEEP_PER_LINE = 4
+#: Nodes kept that can fill two lines or more: those that fill the most, nearest first.
+KEEP_SHARED = 10
+ALTERNATIVES = 3
+#: Nodes short of units asked "would you win with more?", nearest first.
+WHAT_IF_NODES = 12
+SHIPPING_CAPABILITIES = frozenset({Capability.SHIP, Capability.SHIP_FROM_STORE})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way a node can ship: a service, with its dates and zone."""
+
+    service: CarrierService
+    zone: int
+    ship_on: date
+    deliver_on: date
+    days: int  # from today until delivery
+
+
+@dataclass
+class NodeModel:
+    """A node's costs for this order: what its shipments of any group of lines would cost."""
+
+    offer: Offer
+    miles: float
+    options: list[Option]
+    usable: dict[str, int]  # units per SKU it may give under the profile
+    fixed: float = 0.0  # objective per shipment from here, whatever it carries
+    line_costs: list[float] = field(default_factory=list)  # objective per work line
+    holds: int = 0  # bit mask of the work lines it can fill in full
+
+    @property
+    def id(self) -> str:
+        return self.offer.node.id
+
+
+@dataclass(frozen=True)
+class WorkLine:
+    """A line, or the part of a line one node can fill when the line is split."""
+
+    line_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ShipmentChoice:
+    objective: float
+    option: Option
+    costs: Costs
+    packages: int
+    billable_lb: int
+
+
+def route(
+    order: Order,
+    offers: Sequence[Offer],
+    products: Mapping[str, Product],
+    services: Sequence[CarrierService],
+    profile: Profile,
+    now: datetime,
+    rates: RateBook | None = None,
+    dates: DateBook | None = None,
+) -> Plan:
+    """The plan for `order` under `profile`: shipments, unfilled lines with reasons, and why.
+
+    `rates` and `dates` memoize freight tables and ship dates: pass the same ones to many calls
+    (with the same services and nodes) to save rebuilding them."""
+    book = rates or RateBook()
+    calendar = dates or DateBook()
+    allowed = _allowed_services(services, order, profile)
+    models: dict[str, NodeModel] = {}
+    excluded: dict[str, str] = {}
+    set_aside: dict[str, tuple[str, NodeModel]] = {}  # excluded by a rule, costed for what-ifs
+    skus = {line.sku for line in order.lines}
+    for offer in offers:
+        if not any(offer.available.get(sku, 0) > 0 for sku in skus):
+            continue  # nothing to give: not a candidate, nothing to explain
+        model, reason, rule = _model(offer, order, allowed, profile, now, calendar)
+        if reason is None and model is not None:
+            models[offer.node.id] = model
+            continue
+        excluded[offer.node.id] = reason or "cannot serve this order"
+        if rule is not None and model is not None:
+            set_aside[offer.node.id] = (rule, model)
+    work, unfilled = _work_lines(order, offers, models, products, profile, excluded)
+    if profile.constraints.on_short is OnShort.REJECT and unfilled:
+        return _rejected(order, profile, unfilled, excluded)
+    kept, pruned = _prune(models, work, products)
+    for model in kept:
+        _cost_lines(model, work, products, profile)
+    limit = profile.constraints.shipments_allowed or len(work)
+    by_level: dict[int, float] = {}
+    bound: float | None = 0.0  # None: the plan's own objective (it is optimal)
+    if len(work) > EXACT_LINES:
+        blocks = _greedy(kept, work, products, profile, book, order, limit)
+        status = SolveStatus.HEURISTIC
+    else:
+        table = search.ShipmentTable.build(kept, work, products, profile, book, order)
+        solved = search.best_partition(table, limit)
+        by_level = solved.by_level
+        if solved.exact:
+            blocks, status, bound = solved.blocks, SolveStatus.OPTIMAL, None
+        else:
+            blocks = _greedy(kept, work, products, profile, book, order, limit)
+            status, bound = SolveStatus.HEURISTIC, solved.bound
+    placed = {i for _, lines in blocks for i in lines}
+    left_out = [work[i] for i in range(len(work)) if i not in placed]
+    unfilled += [
+        UnfilledLine(
+            w.line_id,
+            w.sku,
+            w.quantity,
+            Unfilled.BACKORDERED
+            if profile.constraints.ship_complete
+            else Unfilled.TOO_MANY_SHIPMENTS,
+            "no node can ship every line together"
+            if profile.constraints.ship_complete
+            else f"the profile allows {limit} shipment(s)",
+        )
+        for w in left_out
+    ]
+    if left_out and profile.constraints.on_short is OnShort.REJECT:
+        return _rejected(order, profile, unfilled, excluded)
+    if profile.constraints.ship_complete and unfilled:
+        return _waiting(order, profile, unfilled, excluded)
+    shipments, costs = _shipments(blocks, kept, work, products, profile, book, order)
+    if not shipments:
+        status = SolveStatus.NOTHING_TO_SHIP
+    chosen = Plan(
+        order.id,
+        profile.name,
+        tuple(shipments),
+        tuple(unfilled),
+        costs,
+        status,
+        Explanation("", (), (), excluded, len(kept), pruned),
+    )
+    if bound is None or len(placed) < len(work):
+        bound = costs.objective  # (fewer lines placed: no bound on those plans is claimed)
+    explanation = _explain(
+        chosen, kept, models, set_aside, work, by_level, products, profile, book, order, limit
+    )
+    return Plan(
+        order.id,
+        profile.name,
+        tuple(shipments),
+        tuple(unfilled),
+        costs,
+        status,
+        explanation,
+        min(bound, costs.objective),
+    )
+
+
+# ---- candidates ---------------------------------------------------------------------------------
+
+
+def _allowed_services(
+    services: Sequence[CarrierService], order: Order, profile: Profile
+) -> list[CarrierService]:
+    c = profile.constraints
+    wanted = LEVEL_RANK.get(order.service_level)
+    return [
+        s
+        for s in services
+        if (c.carriers is None or s.carrier in c.carriers)
+        and (c.services is None or s.key in c.services)
+        and (
+            s.service_level == order.service_level
+            if wanted is None
+            else LEVEL_RANK.get(s.service_level, -1) >= wanted
+        )
+    ]
+
+
+def _model(
+    offer: Offer,
+    order: Order,
+    services: Sequence[CarrierService],
+    profile: Profile,
+    now: datetime,
+    calendar: DateBook,
+) -> tuple[NodeModel | None, str | None, str | None]:
+    """The node's model, or why it is left out — and, when a profile rule left it out, which
+    one (such a node is still costed, to tell what the rule costs)."""
+    node = offer.node
+    c = profile.constraints
+    if node.status_at(now) is not NodeStatus.ACTIVE:
+        return None, "paused", None
+    if not node.capabilities & SHIPPING_CAPABILITIES:
+        return None, "does not ship parcels", None
+    miles = miles_between(node.location, order.destination)
+    today = now.date()
+    options = []
+    for service in services:
+        leaves = calendar.ship_on(node, now, service)
+        if leaves is None:
+            continue
+        band = service.zone_for(miles)
+        arrives = calendar.arrival(leaves, band.transit_days)
+        if order.promise_by is not None and arrives > order.promise_by:
+            continue
+        options.append(Option(service, band.zone, leaves, arrives, (arrives - today).days))
+    if not options:
+        why = (
+            f"no allowed service delivers by {order.promise_by.isoformat()}"
+            if order.promise_by is not None
+            else "no allowed service ships from it"
+        )
+        return None, why, None
+    keep = c.min_store_stock_left if node.type is NodeType.STORE else 0
+    usable = {line.sku: max(0, offer.available.get(line.sku, 0) - keep) for line in order.lines}
+    model = NodeModel(offer, miles, options, usable)
+    if c.node_types is not None and node.type not in c.node_types:
+        return model, f"node type {node.type.value} is not allowed by the profile", "node_types"
+    if c.regions is not None and node.address.state not in c.regions:
+        return model, f"region {node.address.state} is not allowed by the profile", "regions"
+    if c.max_distance_miles is not None and miles > c.max_distance_miles:
+        return (
+            model,
+            f"{miles:.0f} miles is beyond the profile's {c.max_distance_miles:.0f}",
+            "max_distance_miles",
+        )
+    if offer.orders_left_today is not None and offer.orders_left_today <= 0:
+        return model, "no capacity left today", "capacity"
+    return model, None, None
+
+
+def _work_lines(
+    order: Order,
+    offers: Sequence[Offer],
+    models: Mapping[str, NodeModel],
+    products: Mapping[str, Product],
+    profile: Profile,
+    excluded: Mapping[str, str],
+) -> tuple[list[WorkLine], list[UnfilledLine]]:
+    """The lines to place: whole where one node can fill them, split in parts if allowed."""
+    work: list[WorkLine] = []
+    unfilled: list[UnfilledLine] = []
+    for line in order.lines:
+        needs = products[line.sku].handling
+        able = {
+            m.id: m.usable.get(line.sku, 0)
+            for m in models.values()
+            if m.offer.node.handles(needs) and m.usable.get(line.sku, 0) > 0
+        }
+        if any(units >= line.quantity for units in able.values()):
+            work.append(WorkLine(line.line_id, line.sku, line.quantity))
+            continue
+        have = sum(able.values())
+        if not have:
+            unfilled.append(_why_none(line, offers, models, excluded))
+            continue
+        if profile.constraints.on_short is not OnShort.SPLIT:
+            reason = (
+                Unfilled.REJECTED
+                if profile.constraints.on_short is OnShort.REJECT
+                else Unfilled.BACKORDERED
+            )
+            unfilled.append(
+                UnfilledLine(
+                    line.line_id,
+                    line.sku,
+                    line.quantity,
+                    reason,
+                    f"no node has all {line.quantity}; the most at one node is {max(able.values())}",
+                )
+            )
+            continue
+        remaining = line.quantity
+        for units in sorted(able.values(), reverse=True):
+            part = min(units, remaining)
+            work.append(WorkLine(line.line_id, line.sku, part))
+            remaining -= part
+            if not remaining:
+                break
+        if remaining:
+            unfilled.append(
+                UnfilledLine(
+                    line.line_id,
+                    line.sku,
+                    remaining,
+                    Unfilled.NOT_ENOUGH,
+                    f"{line.quantity - remaining} of {line.quantity} in stock at nodes that can ship it",
+                )
+            )
+    return work, unfilled
+
+
+def _why_none(
+    line: OrderLine,
+    offers: Sequence[Offer],
+    models: Mapping[str, NodeModel],
+    excluded: Mapping[str, str],
+) -> UnfilledLine:
+    holders = [o.node.id for o in offers if o.available.get(line.sku, 0) > 0]
+    if not holders:
+        reason, detail = Unfilled.NO_STOCK, "no node has any in stock"
+    elif all(h in excluded and "delivers by" in excluded[h] for h in holders):
+        reason, detail = (
+            Unfilled.PROMISE_UNREACHABLE,
+            "; ".join(f"{h}: {excluded[h]}" for h in holders[:3]),
+        )
+    else:
+        reason = Unfilled.NO_CAPABLE_NODE
+        detail = "; ".join(f"{h}: {excluded.get(h) or _unable(models.get(h))}" for h in holders[:3])
+    return UnfilledLine(line.line_id, line.sku, line.quantity, reason, detail)
+
+
+def _unable(model: NodeModel | None) -> str:
+    if model is None:
+        return "cannot serve this order"
+    return "cannot handle it or keeps its units for the store"
+
+
+def _cost_lines(
+    model: NodeModel, work: Sequence[WorkLine], products: Mapping[str, Product], profile: Profile
+) -> None:
+    """The per-shipment and per-line parts of the node's objective."""
+    w = profile.weights
+    node = model.offer.node
+    model.fixed = w.handling_cost * node.cost.per_order + w.split_penalty
+    model.line_costs = []
+    left = model.offer.units_left_today
+    for line in work:
+        per_unit = w.handling_cost * node.cost.per_unit
+        per_unit += w.inventory_protection * model.offer.future_value.get(line.sku, 0.0)
+        if left:
+            per_unit += w.capacity_balance / left
+        model.line_costs.append(per_unit * line.quantity)
+
+
+def shipment_choice(
+    model: NodeModel,
+    lines: Sequence[int],
+    work: Sequence[WorkLine],
+    products: Mapping[str, Product],
+    profile: Profile,
+    book: RateBook,
+    order: Order,
+) -> ShipmentChoice | None:
+    """The best service for the node to ship these work lines, with its costs; None if the
+    node cannot (a line it lacks, or more units than its capacity left today)."""
+    if any(not model.holds >> i & 1 for i in lines):
+        return None
+    units = sum(work[i].quantity for i in lines)
+    per_sku: dict[str, int] = {}
+    for i in lines:
+        per_sku[work[i].sku] = per_sku.get(work[i].sku, 0) + work[i].quantity
+    if any(n > model.usable.get(sku, 0) for sku, n in per_sku.items()):
+        return None  # parts of a split line asking more of the node than it has
+    left = model.offer.units_left_today
+    if left is not None and units > left:
+        return None
+    w = profile.weights
+    node = model.offer.node
+    handling = node.cost.per_order + node.cost.per_unit * units
+    capacity = w.capacity_balance * units / left if left else 0.0
+    protection = w.inventory_protection * sum(
+        model.offer.future_value.get(work[i].sku, 0.0) * work[i].quantity for i in lines
+    )
+    best: ShipmentChoice | None = None
+    for option in model.options:
+        pounds = sum(
+            _pounds(products[work[i].sku], option.service) * work[i].quantity for i in lines
+        )
+        freight, packages = book.freight(option.service, option.zone, pounds, order.residential)
+        if math.isinf(freight):
+            continue
+        objective = (
+            model.fixed
+            + sum(model.line_costs[i] for i in lines)
+            + w.shipping_cost * freight
+            + w.delivery_days * option.days
+        )
+        if best is None or objective < best.objective - 1e-9:
+            costs = Costs(
+                shipping=freight,
+                handling=round(handling, 2),
+                delivery_days=w.delivery_days * option.days,
+                split_penalty=w.split_penalty,
+                capacity=capacity,
+                protection=protection,
+                objective=objective,
+            )
+            best = ShipmentChoice(objective, option, costs, packages, pounds)
+    return best
+
+
+def _pounds(product: Product, service: CarrierService) -> int:
+    if product.dimensions is None:
+        return 0
+    return billable_weight(product.dimensions, service.dim_divisor)
+
+
+def _prune(
+    models: Mapping[str, NodeModel], work: Sequence[WorkLine], products: Mapping[str, Product]
+) -> tuple[list[NodeModel], int]:
+    """Keep, per line, the nearest nodes of each type that can fill it (within a type, handling
+    costs alike and freight grows with distance), and the nodes that can fill the most lines,
+    nearest first. The rest could only win by a quirk of the rate tables."""
+    for model in models.values():
+        model.holds = _fills(model, work, products)
+    able = sorted((m for m in models.values() if m.holds), key=lambda m: (m.miles, m.id))
+    keep: dict[str, NodeModel] = {}
+    for index in range(len(work)):
+        per_type: dict[NodeType, int] = {}
+        for m in able:
+            if m.holds >> index & 1 and per_type.get(m.offer.node.type, 0) < KEEP_PER_LINE:
+                per_type[m.offer.node.type] = per_type.get(m.offer.node.type, 0) + 1
+                keep[m.id] = m
+    shared = sorted(
+        (m for m in able if m.holds & (m.holds - 1)), key=lambda m: -m.holds.bit_count()
+    )
+    keep.update((m.id, m) for m in shared[:KEEP_SHARED])
+    return sorted(keep.values(), key=lambda m: m.id), len(able) - len(keep)
+
+
+def _fills(model: NodeModel, work: Sequence[WorkLine], products: Mapping[str, Product]) -> int:
+    """Bit mask of the work lines the node can fill in full."""
+    return sum(
+        1 << i
+        for i, w in enumerate(work)
+        if model.usable.get(w.sku, 0) >= w.quantity
+        and model.offer.node.handles(products[w.sku].handling)
+    )
+
+
+def _greedy(
+    kept: Sequence[NodeModel],
+    work: Sequence[WorkLine],
+    products: Mapping[str, Product],
+    profile: Profile,
+    book: RateBook,
+    order: Order,
+    limit: int,
+) -> list[tuple[str, tuple[int, ...]]]:
+    """Cheapest objective per line first, until every line is placed or shipments run out."""
+    open_lines = set(range(len(work)))
+    blocks: list[tuple[str, tuple[int, ...]]] = []
+    while open_lines and len(blocks) < limit:
+        best: tuple[float, str, tuple[int, ...]] | None = None
+        for m in kept:
+            lines = tuple(sorted(i for i in open_lines if m.holds >> i & 1))
+            if not lines:
+                continue
+            choice = shipment_choice(m, lines, work, products, profile, book, order)
+            if choice is None:
+                continue
+            score = (choice.objective / len(lines), m.id, lines)
+            if best is None or score < best:
+                best = score
+        if best is None:
+            break
+        blocks.append((best[1], best[2]))
+        open_lines -= set(best[2])
+    return blocks
+
+
+def _shipments(
+    blocks: Sequence[tuple[str, tuple[int, ...]]],
+    kept: Sequence[NodeModel],
+    work: Sequence[WorkLine],
+    products: Mapping[str, Product],
+    profile: Profile,
+    book: RateBook,
+    order: Order,
+) -> tuple[list[PlannedShipment], Costs]:
+    by_id = {m.id: m for m in kept}
+    shipments: list[PlannedShipment] = []
+    total = Costs()
+    for node_id, lines in sorted(blocks):
+        model = by_id[node_id]
+        choice = shipment_choice(model, lines, work, products, profile, book, order)
+        assert choice is not None, "the search only returns shipments a node can make"
+        shipments.append(
+            PlannedShipment(
+                node_id,
+                tuple(ShipmentLine(work[i].line_id, work[i].sku, work[i].quantity) for i in lines),
+                choice.option.service.carrier,
+                choice.option.service.service,
+                choice.packages,
+                choice.billable_lb,
+                round(model.miles, 1),
+                choice.option.ship_on,
+                choice.option.deliver_on,
+                choice.costs,
+            )
+        )
+        total = total + choice.costs
+    if shipments:
+        # The first shipment is free of the split penalty: only extra ones pay it.
+        first = profile.weights.split_penalty
+        total = Costs(
+            total.shipping,
+            total.handling,
+            total.delivery_days,
+            total.split_penalty - first,
+            total.capacity,
+            total.protection,
+            total.objective - first,
+        )
+    return shipments, total
+
+
+def _rejected(
+    order: Order, profile: Profile, unfilled: Sequence[UnfilledLine], excluded: Mapping[str, str]
+) -> Plan:
+    short = {u.line_id for u in unfilled}
+    lines = list(unfilled) + [
+        UnfilledLine(
+            line.line_id,
+            line.sku,
+            line.quantity,
+            Unfilled.REJECTED,
+            "another line is short and the profile refuses partial orders",
+        )
+        for line in order.lines
+        if line.line_id not in short
+    ]
+    why = f"rejected: {len(short)} line(s) short and profile {profile.name} ships complete orders only"
+    return Plan(
+        order.id,
+        profile.name,
+        (),
+        tuple(lines),
+        Costs(),
+        SolveStatus.NOTHING_TO_SHIP,
+        Explanation(why, (), (), excluded, 0, 0),
+    )
+
+
+def _waiting(
+    order: Order, profile: Profile, unfilled: Sequence[UnfilledLine], excluded: Mapping[str, str]
+) -> Plan:
+    """Ship-complete and something is missing: every line waits, each with its reason."""
+    short = {u.line_id: u for u in unfilled}
+    lines = [
+        short.get(line.line_id)
+        or UnfilledLine(
+            line.line_id,
+            line.sku,
+            line.quantity,
+            Unfilled.BACKORDERED,
+            "waits to ship complete with the lines that are short",
+        )
+        for line in order.lines
+    ]
+    why = f"waiting: profile {profile.name} ships complete and {len(short)} line(s) cannot go now"
+    return Plan(
+        order.id,
+        profile.name,
+        (),
+        tuple(lines),
+        Costs(),
+        SolveStatus.NOTHING_TO_SHIP,
+        Explanation(why, (), (), excluded, 0, 0),
+    )
+
+
+# ---- explanation --------------------------------------------------------------------------------
+
+
+def _explain(
+    chosen: Plan,
+    kept: Sequence[NodeModel],
+    models: Mapping[str, NodeModel],
+    set_aside: Mapping[str, tuple[str, NodeModel]],
+    work: Sequence[WorkLine],
+    by_level: Mapping[int, float],
+    products: Mapping[str, Product],
+    profile: Profile,
+    book: RateBook,
+    order: Order,
+    limit: int,
+) -> Explanation:
+    base = chosen.explanation
+    if not chosen.shipments:
+        return Explanation(
+            "nothing can ship: every line is unfilled (see the reasons per line)",
+            (),
+            (),
+            base.excluded,
+            base.candidates,
+            base.pruned,
+        )
+    objective = chosen.costs.objective
+    latest = chosen.deliver_on
+    assert latest is not None
+    everything = list(range(len(work)))
+    chosen_nodes = {s.node_id for s in chosen.shipments}
+    alternatives: list[Alternative] = []
+    singles = []
+    for m in kept:
+        if m.id in chosen_nodes and len(chosen.shipments) == 1:
+            continue
+        choice = shipment_choice(m, everything, work, products, profile, book, order)
+        if choice is not None:
+            singles.append((choice.objective, m.id, choice))
+    for value, node_id, choice in sorted(singles)[:ALTERNATIVES]:
+        alternatives.append(
+            Alternative(
+                f"everything from {node_id} by {choice.option.service.key}",
+                (node_id,),
+                round(value, 2),
+                round(value - objective, 2),
+                (choice.option.deliver_on - latest).days,
+            )
+        )
+    for level, value in sorted(by_level.items()):
+        if level != len(chosen.shipments) and math.isfinite(value) and level <= limit:
+            alternatives.append(
+                Alternative(
+                    f"the best plan in {level} shipment(s)",
+                    (),
+                    round(value, 2),
+                    round(value - objective, 2),
+                    0,
+                )
+            )
+    binding: list[Binding] = []
+    unlimited = by_level.get(len(work))
+    if (
+        profile.constraints.shipments_allowed is not None
+        and unlimited is not None
+        and unlimited < objective - 0.005
+    ):
+        binding.append(
+            Binding(
+                "max_shipments",
+                "",
+                round(objective - unlimited, 2),
+                f"allow more than {limit} shipment(s)",
+            )
+        )
+    for node_id, (rule, model) in set_aside.items():
+        _cost_lines(model, work, products, profile)
+        model.holds = _fills(model, work, products)
+        choice = shipment_choice(model, everything, work, products, profile, book, order)
+        if choice is not None and choice.objective < objective - 0.005:
+            binding.append(
+                Binding(
+                    rule,
+                    node_id,
+                    round(objective - choice.objective, 2),
+                    _would_win(node_id, rule),
+                )
+            )
+    binding += _short_nodes(models, work, products, profile, book, order, objective, chosen_nodes)
+    binding.sort(key=lambda b: -b.saving)
+    first = chosen.shipments[0]
+    shipped = (
+        f"{len(chosen.shipments)} shipments from {', '.join(s.node_id for s in chosen.shipments)}"
+        if len(chosen.shipments) > 1
+        else f"one shipment from {first.node_id} by {first.carrier}/{first.service}"
+    )
+    why = (
+        f"{shipped}: ${chosen.costs.shipping:.2f} shipping + ${chosen.costs.handling:.2f} "
+        f"handling, delivered by {latest.isoformat()}; the lowest {profile.name} objective "
+        f"({objective:.2f}) of every way to ship from the {base.candidates} candidate nodes"
+    )
+    return Explanation(
+        why, tuple(alternatives), tuple(binding[:5]), base.excluded, base.candidates, base.pruned
+    )
+
+
+def _would_win(node_id: str, rule: str) -> str:
+    return {
+        "capacity": f"{node_id} wins if its capacity for today were not exhausted",
+        "node_types": f"{node_id} wins if the profile allowed its node type",
+        "regions": f"{node_id} wins if the profile allowed its region",
+        "max_distance_miles": f"{node_id} wins if the profile's distance limit were higher",
+    }.get(rule, f"{node_id} wins without the {rule} rule")
+
+
+def _short_nodes(
+    models: Mapping[str, NodeModel],
+    work: Sequence[WorkLine],
+    products: Mapping[str, Product],
+    profile: Profile,
+    book: RateBook,
+    order: Order,
+    objective: float,
+    chosen_nodes: set[str],
+) -> list[Binding]:
+    """Nodes that would ship everything for less if they had the units they lack."""
+    found = []
+    everything = list(range(len(work)))
+    full = (1 << len(work)) - 1
+    partial = sorted(
+        (m for m in models.values() if m.holds != full and m.id not in chosen_nodes),
+        key=lambda m: m.miles,
+    )
+    for m in partial[:WHAT_IF_NODES]:
+        _cost_lines(m, work, products, profile)
+        missing = {
+            w.sku: w.quantity - m.usable.get(w.sku, 0)
+            for w in work
+            if m.usable.get(w.sku, 0) < w.quantity
+        }
+        if any(not m.offer.node.handles(products[w.sku].handling) for w in work):
+            continue
+        needed = {w.sku: 0 for w in work}
+        for w in work:
+            needed[w.sku] += w.quantity
+        usable = {sku: max(m.usable.get(sku, 0), n) for sku, n in needed.items()}
+        stocked = NodeModel(m.offer, m.miles, m.options, usable, m.fixed, m.line_costs, full)
+        choice = shipment_choice(stocked, everything, work, products, profile, book, order)
+        if choice is None or choice.objective >= objective - 0.005:
+            continue
+        kept_back = profile.constraints.min_store_stock_left and any(
+            m.offer.available.get(sku, 0) >= m.usable.get(sku, 0) + units
+            for sku, units in missing.items()
+        )
+        units = ", ".join(f"{n} more of {sku}" for sku, n in sorted(missing.items()))
+        found.append(
+            Binding(
+                "min_store_stock_left" if kept_back else "stock",
+                m.id,
+                round(objective - choice.objective, 2),
+                f"{m.id} wins with {units}",
+            )
+        )
+    return sorted(found, key=lambda b: -b.saving)[:ALTERNATIVES]

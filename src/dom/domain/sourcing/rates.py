@@ -1,0 +1,94 @@
+"""Remembered lookups the engine makes for every order: freight by billable weight for each
+service and zone (a shipment heavier than a service's largest parcel goes as several equal
+parcels), and ship and arrival dates."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from dom.domain.carriers import CarrierService
+from dom.domain.network import Node
+from dom.domain.promise import add_business_days, ship_date
+
+Table = npt.NDArray[np.float64]
+
+
+class RateBook:
+    """Price tables per (service, zone, residential), built once and grown as weights need."""
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple[int, int, bool], Table] = {}
+        self._services: dict[int, CarrierService] = {}  # keeps table keys' services alive
+
+    def table(self, service: CarrierService, zone: int, residential: bool, up_to: int) -> Table:
+        """Freight for 0…`up_to` billable pounds (index = pounds); inf where it cannot go."""
+        key = (id(service), zone, residential)
+        found = self._tables.get(key)
+        if found is None or len(found) <= up_to:
+            found = self._build(service, zone, residential, max(up_to, 2 * service.max_weight_lb))
+            self._tables[key] = found
+            self._services[id(service)] = service
+        return found
+
+    def freight(
+        self, service: CarrierService, zone: int, pounds: int, residential: bool
+    ) -> tuple[float, int]:
+        """(freight, parcels) for one shipment of `pounds` billable pounds."""
+        if pounds <= 0:
+            return 0.0, 1
+        value = float(self.table(service, zone, residential, pounds)[pounds])
+        return value, self.parcels(service, pounds)
+
+    @staticmethod
+    def parcels(service: CarrierService, pounds: int) -> int:
+        largest = service.max_weight_lb
+        return max(1, math.ceil(pounds / largest)) if largest else 1
+
+    @staticmethod
+    def _build(service: CarrierService, zone: int, residential: bool, up_to: int) -> Table:
+        largest = service.max_weight_lb
+        one = np.full(largest + 1, np.inf)
+        for pounds in range(1, largest + 1):
+            price = service.price_in_zone(zone, pounds, residential=residential)
+            if price is not None:
+                one[pounds] = price
+        weights = np.arange(up_to + 1)
+        if largest == 0:
+            table = np.full(up_to + 1, np.inf)
+        else:
+            parcels = np.maximum(1, np.ceil(weights / largest)).astype(np.int64)
+            each = np.ceil(weights / parcels).astype(np.int64)
+            table = parcels * one[each]
+        table[0] = 0.0
+        return np.round(table, 2)
+
+
+class DateBook:
+    """Ship and arrival dates, remembered: they change only with the node's local date and
+    which side of its cutoff the order falls, not from one order to the next."""
+
+    def __init__(self) -> None:
+        self._ship: dict[tuple[int, frozenset[str], date, bool], date | None] = {}
+        self._nodes: dict[int, Node] = {}  # keeps the keys' nodes alive
+        self._arrival: dict[tuple[date, int], date] = {}
+
+    def ship_on(self, node: Node, now: datetime, service: CarrierService) -> date | None:
+        local = now.astimezone(ZoneInfo(node.timezone))
+        pickup = frozenset(d.value for d in service.pickup_days)
+        key = (id(node), pickup, local.date(), local.time() >= node.calendar.cutoff)
+        if key not in self._ship:
+            self._ship[key] = ship_date(node, now, pickup)
+            self._nodes[id(node)] = node
+        return self._ship[key]
+
+    def arrival(self, leaves: date, transit_days: int) -> date:
+        key = (leaves, transit_days)
+        found = self._arrival.get(key)
+        if found is None:
+            found = self._arrival[key] = add_business_days(leaves, transit_days)
+        return found

@@ -1,0 +1,268 @@
+"""The real-time sourcing engine: optimal against a brute-force reference, sound by an
+independent validator, and able to say why it chose a plan and what would change it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from dom.domain.network import Handling, HandlingCost, NodeType
+from dom.domain.sourcing.engine import route
+from dom.domain.sourcing.model import Offer, Order, OrderLine, Plan, SolveStatus, Unfilled
+from dom.domain.sourcing.profiles import (
+    FASTEST,
+    LOWEST_COST,
+    Constraints,
+    OnShort,
+    Profile,
+    Weights,
+)
+from dom.domain.sourcing.rates import DateBook, RateBook
+from dom.domain.sourcing.validate import plan_violations
+from tests.support.sourcing import (
+    NOW,
+    SERVICES,
+    brute_force,
+    destination,
+    node,
+    product,
+    random_world,
+)
+
+NEW_YORK, COLUMBUS, CHICAGO, ATLANTA, DALLAS, DENVER, SAN_FRANCISCO, SEATTLE, RENO, MIAMI = range(
+    10
+)
+PRODUCTS = {sku: product(sku) for sku in ("A", "B", "C")}
+
+
+def plan_for(
+    order: Order, offers: list[Offer], profile: Profile = LOWEST_COST, products=PRODUCTS
+) -> Plan:
+    plan = route(order, offers, products, SERVICES, profile, NOW)
+    assert plan_violations(plan, order, offers, products, SERVICES, profile, NOW) == []
+    return plan
+
+
+def order_of(*lines: tuple[str, int], to: int = NEW_YORK, **changes: object) -> Order:
+    built = tuple(OrderLine(f"l{i}", sku, q) for i, (sku, q) in enumerate(lines))
+    return replace(Order("o1", built, destination(to)), **changes)  # type: ignore[arg-type]
+
+
+def test_the_engine_matches_a_brute_force_reference_on_a_thousand_random_orders() -> None:
+    mismatches = []
+    checked = 0
+    for seed in range(1000):
+        order, offers, products, profile = random_world(random.Random(seed))
+        plan = route(order, offers, products, SERVICES, profile, NOW, RateBook(), DateBook())
+        assert plan.explanation.pruned == 0, f"seed {seed}: small worlds are searched in full"
+        problems = plan_violations(plan, order, offers, products, SERVICES, profile, NOW)
+        assert problems == [], f"seed {seed}: {problems}"
+        shipped = sum(len(s.lines) for s in plan.shipments)
+        expected = brute_force(order, offers, products, SERVICES, profile, NOW)
+        got = (shipped, plan.costs.objective if plan.shipments else 0.0)
+        if got[0] != expected[0] or abs(got[1] - expected[1]) > 1e-6:
+            mismatches.append((seed, got, expected))
+        checked += bool(plan.shipments)
+    assert mismatches == []
+    assert checked > 600  # most random worlds can ship something
+
+
+class TestChoosingNodes:
+    def test_a_cart_one_node_holds_ships_from_the_nearest_such_node(self) -> None:
+        offers = [
+            Offer(node("far", SEATTLE), {"A": 5, "B": 5}),
+            Offer(node("near", COLUMBUS), {"A": 5, "B": 5}),
+        ]
+        plan = plan_for(order_of(("A", 1), ("B", 1)), offers)
+        assert [s.node_id for s in plan.shipments] == ["near"]
+        assert plan.status is SolveStatus.OPTIMAL
+
+    def test_lines_split_over_nodes_when_no_node_holds_them_all(self) -> None:
+        offers = [
+            Offer(node("has-a", COLUMBUS), {"A": 5}),
+            Offer(node("has-b", CHICAGO), {"B": 5}),
+        ]
+        plan = plan_for(order_of(("A", 1), ("B", 1)), offers)
+        assert sorted(s.node_id for s in plan.shipments) == ["has-a", "has-b"]
+        assert plan.costs.objective == pytest.approx(sum(s.costs.objective for s in plan.shipments))
+
+    def test_a_line_no_node_has_in_full_is_split_by_quantity(self) -> None:
+        offers = [Offer(node("a", COLUMBUS), {"A": 2}), Offer(node("b", CHICAGO), {"A": 3})]
+        plan = plan_for(order_of(("A", 5)), offers)
+        assert sorted(line.quantity for s in plan.shipments for line in s.lines) == [2, 3]
+
+    def test_a_backorder_profile_holds_a_short_line_back_and_ships_the_rest(self) -> None:
+        backorder = Profile("bo", constraints=Constraints(on_short=OnShort.BACKORDER))
+        offers = [Offer(node("a", COLUMBUS), {"A": 2, "B": 1}), Offer(node("b", CHICAGO), {"A": 3})]
+        plan = plan_for(order_of(("A", 5), ("B", 1)), offers, backorder)
+        assert [(u.sku, u.reason) for u in plan.unfilled] == [("A", Unfilled.BACKORDERED)]
+        assert [line.sku for s in plan.shipments for line in s.lines] == ["B"]
+
+    def test_a_reject_profile_refuses_the_whole_order_when_a_line_is_short(self) -> None:
+        strict = Profile(
+            "strict", constraints=Constraints(ship_complete=True, on_short=OnShort.REJECT)
+        )
+        offers = [Offer(node("a", COLUMBUS), {"A": 5, "B": 0})]
+        plan = plan_for(order_of(("A", 1), ("B", 1)), offers, strict)
+        assert plan.shipments == ()
+        assert {u.sku: u.reason for u in plan.unfilled} == {
+            "A": Unfilled.REJECTED,
+            "B": Unfilled.NO_STOCK,
+        }
+
+    def test_every_unfillable_line_gets_its_reason(self) -> None:
+        hazmat = {**PRODUCTS, "H": product("H", handling=frozenset({Handling.HAZMAT}))}
+        offers = [Offer(node("a", COLUMBUS), {"A": 1, "H": 4})]  # cannot handle hazmat
+        plan = plan_for(order_of(("A", 3), ("B", 1), ("H", 1)), offers, products=hazmat)
+        assert {u.sku: u.reason for u in plan.unfilled} == {
+            "A": Unfilled.NOT_ENOUGH,
+            "B": Unfilled.NO_STOCK,
+            "H": Unfilled.NO_CAPABLE_NODE,
+        }
+
+    def test_a_promise_no_node_can_meet_is_named_as_the_reason(self) -> None:
+        offers = [Offer(node("a", SEATTLE), {"A": 5})]
+        plan = plan_for(order_of(("A", 1), promise_by=NOW.date()), offers)
+        assert [u.reason for u in plan.unfilled] == [Unfilled.PROMISE_UNREACHABLE]
+        assert "delivers by" in plan.explanation.excluded["a"]
+
+    def test_the_fastest_profile_pays_for_an_earlier_arrival(self) -> None:
+        offers = [
+            Offer(node("cheap-far", SEATTLE, cost=HandlingCost(0.0, 0.0)), {"A": 5}),
+            Offer(node("dear-near", COLUMBUS, cost=HandlingCost(12.0, 1.0)), {"A": 5}),
+        ]
+        cheap = plan_for(order_of(("A", 1)), offers, LOWEST_COST)
+        fast = plan_for(order_of(("A", 1)), offers, FASTEST)
+        assert fast.deliver_on is not None and cheap.deliver_on is not None
+        assert fast.deliver_on < cheap.deliver_on
+        assert fast.costs.money > cheap.costs.money
+
+    def test_ship_complete_ships_everything_together_or_waits(self) -> None:
+        complete = Profile(
+            "complete", constraints=Constraints(ship_complete=True, on_short=OnShort.BACKORDER)
+        )
+        offers = [Offer(node("a", COLUMBUS), {"A": 5}), Offer(node("b", CHICAGO), {"B": 5})]
+        plan = plan_for(order_of(("A", 1), ("B", 1)), offers, complete)
+        assert plan.shipments == ()
+        assert {u.reason for u in plan.unfilled} == {Unfilled.BACKORDERED}
+
+    def test_a_store_keeps_its_minimum_and_only_gives_what_is_above_it(self) -> None:
+        keep_two = Profile("keep", constraints=Constraints(min_store_stock_left=2))
+        offers = [
+            Offer(node("store", NEW_YORK, NodeType.STORE), {"A": 3}),
+            Offer(node("dc", SEATTLE), {"A": 5}),
+        ]
+        assert [s.node_id for s in plan_for(order_of(("A", 1)), offers, keep_two).shipments] == [
+            "store"
+        ]
+        assert [s.node_id for s in plan_for(order_of(("A", 2)), offers, keep_two).shipments] == [
+            "dc"
+        ]
+
+    def test_a_heavy_shipment_goes_as_several_parcels(self) -> None:
+        heavy = {"A": product("A", pounds=60.0)}
+        offers = [Offer(node("a", COLUMBUS), {"A": 9})]
+        plan = plan_for(order_of(("A", 4)), offers, products=heavy)
+        assert plan.shipments[0].billable_lb == 240
+        assert plan.shipments[0].packages == 2
+
+
+class TestExplanations:
+    def test_a_store_short_of_units_is_told_how_many_more_would_make_it_win(self) -> None:
+        offers = [
+            Offer(node("store-112", NEW_YORK, NodeType.STORE), {"A": 1, "B": 2}),
+            Offer(node("dc-west", SEATTLE), {"A": 9, "B": 9}),
+        ]
+        plan = plan_for(order_of(("A", 3), ("B", 1)), offers)
+        assert [s.node_id for s in plan.shipments] == ["dc-west"]
+        [binding] = [b for b in plan.explanation.binding if b.node_id == "store-112"]
+        assert binding.constraint == "stock"
+        assert binding.change == "store-112 wins with 2 more of A"
+        assert binding.saving > 0
+
+    def test_a_node_out_of_capacity_is_named_with_what_it_would_save(self) -> None:
+        offers = [
+            Offer(node("dc-east", COLUMBUS), {"A": 5}, orders_left_today=0),
+            Offer(node("dc-west", SEATTLE), {"A": 5}),
+        ]
+        plan = plan_for(order_of(("A", 1)), offers)
+        assert plan.explanation.excluded["dc-east"] == "no capacity left today"
+        [binding] = plan.explanation.binding
+        assert (binding.constraint, binding.node_id) == ("capacity", "dc-east")
+        assert "capacity" in binding.change
+
+    def test_a_shipment_limit_that_costs_money_is_binding(self) -> None:
+        one = Profile("one", constraints=Constraints(max_shipments=1))
+        heavy = {sku: product(sku, pounds=10.0) for sku in ("A", "B")}
+        offers = [
+            Offer(node("a", NEW_YORK), {"A": 5}),
+            Offer(node("b", NEW_YORK), {"B": 5}),
+            Offer(node("far", SEATTLE), {"A": 5, "B": 5}),
+        ]
+        plan = plan_for(order_of(("A", 1), ("B", 1)), offers, one, heavy)
+        assert [s.node_id for s in plan.shipments] == ["far"]
+        assert any(b.constraint == "max_shipments" for b in plan.explanation.binding)
+        two = [a for a in plan.explanation.alternatives if "2 shipment" in a.summary]
+        assert two == []  # not allowed, so not offered as an alternative
+
+    def test_alternatives_say_how_much_more_each_would_cost(self) -> None:
+        offers = [
+            Offer(node("near", COLUMBUS), {"A": 5}),
+            Offer(node("mid", DALLAS), {"A": 5}),
+            Offer(node("far", SEATTLE), {"A": 5}),
+        ]
+        plan = plan_for(order_of(("A", 1)), offers)
+        costs = [a.extra_cost for a in plan.explanation.alternatives]
+        assert [a.nodes for a in plan.explanation.alternatives] == [("mid",), ("far",)]
+        assert costs == sorted(costs) and costs[0] > 0
+        assert "near" in plan.explanation.why
+
+
+class TestProfiles:
+    def test_the_shipped_profiles_are_sound(self) -> None:
+        from dom.domain.sourcing.profiles import SHIPPED_PROFILES
+
+        assert {p.name: p.problems() for p in SHIPPED_PROFILES} == {
+            p.name: [] for p in SHIPPED_PROFILES
+        }
+
+    @pytest.mark.parametrize(
+        ("profile", "field"),
+        [
+            (Profile("p", weights=Weights(0, 0, 0, 0, 0, 0)), "weights"),
+            (Profile("p", weights=Weights(shipping_cost=-1)), "weights.shipping_cost"),
+            (Profile("p", constraints=Constraints(max_shipments=0)), "constraints.max_shipments"),
+            (
+                Profile("p", constraints=Constraints(ship_complete=True, max_shipments=2)),
+                "constraints.max_shipments",
+            ),
+            (Profile("p", constraints=Constraints(ship_complete=True)), "constraints.on_short"),
+            (
+                Profile("p", constraints=Constraints(node_types=frozenset())),
+                "constraints.node_types",
+            ),
+            (
+                Profile(
+                    "p",
+                    constraints=Constraints(
+                        carriers=frozenset({"ups"}), services=frozenset({"parcelco/ground"})
+                    ),
+                ),
+                "constraints.services",
+            ),
+            (
+                Profile(
+                    "p",
+                    constraints=Constraints(
+                        min_store_stock_left=2,
+                        node_types=frozenset({NodeType.DISTRIBUTION_CENTRE}),
+                    ),
+                ),
+                "constraints.min_store_stock_left",
+            ),
+        ],
+    )
+    def test_a_contradictory_profile_names_the_field(self, profile: Profile, field: str) -> None:
+        assert field in [p.field for p in profile.problems()]
