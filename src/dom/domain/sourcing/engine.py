@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from dom.domain.carriers import CarrierService, billable_weight
@@ -104,6 +104,26 @@ class ShipmentChoice:
     billable_lb: int
 
 
+@dataclass
+class Candidates:
+    """An order made ready to search: its work lines, the nodes kept, and what was set aside."""
+
+    order: Order
+    profile: Profile
+    work: list[WorkLine]
+    unfilled: list[UnfilledLine]
+    kept: list[NodeModel]
+    models: dict[str, NodeModel]  # every eligible node, kept or pruned
+    excluded: dict[str, str]  # node → why it was not considered
+    set_aside: dict[str, tuple[str, NodeModel]]  # left out by a profile rule, for what-ifs
+    pruned: int
+    rejected: bool  # a line is short and the profile refuses partial orders
+
+    @property
+    def limit(self) -> int:
+        return self.profile.constraints.shipments_allowed or len(self.work)
+
+
 def route(
     order: Order,
     offers: Sequence[Offer],
@@ -119,11 +139,40 @@ def route(
     `rates` and `dates` memoize freight tables and ship dates: pass the same ones to many calls
     (with the same services and nodes) to save rebuilding them."""
     book = rates or RateBook()
-    calendar = dates or DateBook()
+    found = candidates(order, offers, products, services, profile, now, dates or DateBook())
+    if found.rejected:
+        return _rejected(order, profile, found.unfilled, found.excluded)
+    by_level: dict[int, float] = {}
+    bound: float | None = 0.0  # None: the plan's own objective (it is optimal)
+    if len(found.work) > EXACT_LINES:
+        blocks = greedy(found, products, book)
+        status = SolveStatus.HEURISTIC
+    else:
+        table = search.ShipmentTable.build(found.kept, found.work, products, profile, book, order)
+        solved = search.best_partition(table, found.limit)
+        by_level = solved.by_level
+        if solved.exact:
+            blocks, status, bound = solved.blocks, SolveStatus.OPTIMAL, None
+        else:
+            blocks = greedy(found, products, book)
+            status, bound = SolveStatus.HEURISTIC, solved.bound
+    return finish(found, blocks, status, bound, by_level, products, book)
+
+
+def candidates(
+    order: Order,
+    offers: Sequence[Offer],
+    products: Mapping[str, Product],
+    services: Sequence[CarrierService],
+    profile: Profile,
+    now: datetime,
+    calendar: DateBook,
+) -> Candidates:
+    """Set aside the nodes that cannot serve, place short lines, prune, and cost what is kept."""
     allowed = _allowed_services(services, order, profile)
     models: dict[str, NodeModel] = {}
     excluded: dict[str, str] = {}
-    set_aside: dict[str, tuple[str, NodeModel]] = {}  # excluded by a rule, costed for what-ifs
+    set_aside: dict[str, tuple[str, NodeModel]] = {}
     skus = {line.sku for line in order.lines}
     for offer in offers:
         if not any(offer.available.get(sku, 0) > 0 for sku in skus):
@@ -136,47 +185,46 @@ def route(
         if rule is not None and model is not None:
             set_aside[offer.node.id] = (rule, model)
     work, unfilled = _work_lines(order, offers, models, products, profile, excluded)
-    if profile.constraints.on_short is OnShort.REJECT and unfilled:
-        return _rejected(order, profile, unfilled, excluded)
+    rejected = profile.constraints.on_short is OnShort.REJECT and bool(unfilled)
     kept, pruned = _prune(models, work, products)
     for model in kept:
         _cost_lines(model, work, products, profile)
-    limit = profile.constraints.shipments_allowed or len(work)
-    by_level: dict[int, float] = {}
-    bound: float | None = 0.0  # None: the plan's own objective (it is optimal)
-    if len(work) > EXACT_LINES:
-        blocks = _greedy(kept, work, products, profile, book, order, limit)
-        status = SolveStatus.HEURISTIC
-    else:
-        table = search.ShipmentTable.build(kept, work, products, profile, book, order)
-        solved = search.best_partition(table, limit)
-        by_level = solved.by_level
-        if solved.exact:
-            blocks, status, bound = solved.blocks, SolveStatus.OPTIMAL, None
-        else:
-            blocks = _greedy(kept, work, products, profile, book, order, limit)
-            status, bound = SolveStatus.HEURISTIC, solved.bound
+    return Candidates(
+        order, profile, work, unfilled, kept, models, excluded, set_aside, pruned, rejected
+    )
+
+
+def finish(
+    found: Candidates,
+    blocks: Sequence[tuple[str, tuple[int, ...]]],
+    status: SolveStatus,
+    bound: float | None,
+    by_level: Mapping[int, float],
+    products: Mapping[str, Product],
+    book: RateBook,
+    left_out_because: tuple[Unfilled, str] | None = None,
+) -> Plan:
+    """The plan from groups of work lines per node: true costs, unfilled lines, explanation.
+    `bound` None means the blocks are proven optimal; work lines in no block are unfilled
+    for `left_out_because` (by default: the profile's limit on shipments)."""
+    order, profile, work = found.order, found.profile, found.work
+    limit = found.limit
     placed = {i for _, lines in blocks for i in lines}
     left_out = [work[i] for i in range(len(work)) if i not in placed]
-    unfilled += [
-        UnfilledLine(
-            w.line_id,
-            w.sku,
-            w.quantity,
-            Unfilled.BACKORDERED
+    if left_out_because is None:
+        left_out_because = (
+            (Unfilled.BACKORDERED, "no node can ship every line together")
             if profile.constraints.ship_complete
-            else Unfilled.TOO_MANY_SHIPMENTS,
-            "no node can ship every line together"
-            if profile.constraints.ship_complete
-            else f"the profile allows {limit} shipment(s)",
+            else (Unfilled.TOO_MANY_SHIPMENTS, f"the profile allows {limit} shipment(s)")
         )
-        for w in left_out
+    unfilled = found.unfilled + [
+        UnfilledLine(w.line_id, w.sku, w.quantity, *left_out_because) for w in left_out
     ]
     if left_out and profile.constraints.on_short is OnShort.REJECT:
-        return _rejected(order, profile, unfilled, excluded)
+        return _rejected(order, profile, unfilled, found.excluded)
     if profile.constraints.ship_complete and unfilled:
-        return _waiting(order, profile, unfilled, excluded)
-    shipments, costs = _shipments(blocks, kept, work, products, profile, book, order)
+        return _waiting(order, profile, unfilled, found.excluded)
+    shipments, costs = _shipments(blocks, found.kept, work, products, profile, book, order)
     if not shipments:
         status = SolveStatus.NOTHING_TO_SHIP
     chosen = Plan(
@@ -186,23 +234,12 @@ def route(
         tuple(unfilled),
         costs,
         status,
-        Explanation("", (), (), excluded, len(kept), pruned),
+        Explanation("", (), (), found.excluded, len(found.kept), found.pruned),
     )
     if bound is None or len(placed) < len(work):
         bound = costs.objective  # (fewer lines placed: no bound on those plans is claimed)
-    explanation = _explain(
-        chosen, kept, models, set_aside, work, by_level, products, profile, book, order, limit
-    )
-    return Plan(
-        order.id,
-        profile.name,
-        tuple(shipments),
-        tuple(unfilled),
-        costs,
-        status,
-        explanation,
-        min(bound, costs.objective),
-    )
+    explanation = _explain(chosen, found, by_level, products, book)
+    return replace(chosen, explanation=explanation, bound=min(bound, costs.objective))
 
 
 # ---- candidates ---------------------------------------------------------------------------------
@@ -479,16 +516,17 @@ def _fills(model: NodeModel, work: Sequence[WorkLine], products: Mapping[str, Pr
     )
 
 
-def _greedy(
-    kept: Sequence[NodeModel],
-    work: Sequence[WorkLine],
-    products: Mapping[str, Product],
-    profile: Profile,
-    book: RateBook,
-    order: Order,
-    limit: int,
+def greedy(
+    found: Candidates, products: Mapping[str, Product], book: RateBook
 ) -> list[tuple[str, tuple[int, ...]]]:
     """Cheapest objective per line first, until every line is placed or shipments run out."""
+    kept, work, profile, order, limit = (
+        found.kept,
+        found.work,
+        found.profile,
+        found.order,
+        found.limit,
+    )
     open_lines = set(range(len(work)))
     blocks: list[tuple[str, tuple[int, ...]]] = []
     while open_lines and len(blocks) < limit:
@@ -616,17 +654,13 @@ def _waiting(
 
 def _explain(
     chosen: Plan,
-    kept: Sequence[NodeModel],
-    models: Mapping[str, NodeModel],
-    set_aside: Mapping[str, tuple[str, NodeModel]],
-    work: Sequence[WorkLine],
+    found: Candidates,
     by_level: Mapping[int, float],
     products: Mapping[str, Product],
-    profile: Profile,
     book: RateBook,
-    order: Order,
-    limit: int,
 ) -> Explanation:
+    kept, models, set_aside, work = found.kept, found.models, found.set_aside, found.work
+    profile, order, limit = found.profile, found.order, found.limit
     base = chosen.explanation
     if not chosen.shipments:
         return Explanation(

@@ -1,0 +1,316 @@
+"""Batch waves: route many orders at once with one MIP, so scarce stock and node capacity go
+where they save the most, with the solver's proven gap.
+
+The model, per order o, work line l and candidate node n (the nodes the real-time engine keeps):
+    x[o,l,n] ∈ {0,1}  line l of o ships from n           y[o,n] ∈ {0,1}  o has a shipment from n
+    u[o,l] ∈ [0,1]    line l of o is left unfilled (priced high: filling always comes first)
+    each line once:                Σ_n x[o,l,n] + u[o,l] = 1
+    a line rides its shipment:     x[o,l,n] ≤ y[o,n]
+    stock at each node:            Σ q·x[o,l,n] over lines of SKU s ≤ units of s at n
+    units and orders per node:     Σ q·x ≤ units left today;  Σ_o y[o,n] ≤ orders left today
+    shipments per order:           Σ_n y[o,n] ≤ the profile's limit
+The objective is the profile's, with freight made linear in weight per (node, order): exact for
+the whole order's weight and for its lightest line, on the line between them. Plans are then
+priced exactly by the engine's own shipment costing.
+
+It starts from the order-by-order plan (the myopic baseline) as a warm start, stops at its time
+limit with the best plan found and the solver's bound, and routes order by order whatever the
+solver could not settle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from dom.domain.carriers import CarrierService
+from dom.domain.catalog import Product
+from dom.domain.sourcing.engine import (
+    Candidates,
+    NodeModel,
+    candidates,
+    finish,
+    route,
+    shipment_choice,
+)
+from dom.domain.sourcing.model import Offer, Order, Plan, SolveStatus, Unfilled
+from dom.domain.sourcing.profiles import Profile
+from dom.domain.sourcing.rates import DateBook, RateBook
+from dom.domain.sourcing.solver import LinearProgram, Solver, SolveResult
+from dom.domain.sourcing.solver import SolveStatus as SolverStatus
+
+#: Objective per unit left unfilled: above any shipping cost, so the wave fills what it can.
+UNFILLED_PER_UNIT = 1_000.0
+OUTBID = (Unfilled.NOT_ENOUGH, "the wave gave the units to orders they saved more for")
+
+
+@dataclass(frozen=True)
+class WaveResult:
+    plans: dict[str, Plan]  # by order id
+    solver: SolveResult | None  # None when no model was needed
+    #: orders routed one by one because the solver could not settle them
+    fallback: tuple[str, ...]
+    #: the order-by-order plans the wave started from (the myopic baseline)
+    baseline: dict[str, Plan]
+
+    @property
+    def objective(self) -> float:
+        return sum(p.costs.objective for p in self.plans.values())
+
+    @property
+    def money(self) -> float:
+        return round(sum(p.costs.money for p in self.plans.values()), 2)
+
+
+@dataclass
+class _Index:
+    """Where each order's variables sit in the program."""
+
+    x: dict[tuple[int, int, str], int]  # (order, work line, node) → column
+    y: dict[tuple[int, str], int]  # (order, node) → column
+    u: dict[tuple[int, int], int]  # (order, work line) → column
+
+
+def route_wave(
+    orders: Sequence[Order],
+    offers: Sequence[Offer],
+    products: Mapping[str, Product],
+    services: Sequence[CarrierService],
+    profiles: Mapping[str, Profile],
+    now: datetime,
+    solver: Solver,
+    *,
+    time_limit: float = 60.0,
+    gap: float = 0.005,
+) -> WaveResult:
+    """Route every order of the wave (each under its profile, `profiles[order.id]`) jointly."""
+    book, calendar = RateBook(), DateBook()
+    baseline = route_one_by_one(orders, offers, products, services, profiles, now, book, calendar)
+    found = [
+        candidates(o, offers, products, services, profiles[o.id], now, calendar) for o in orders
+    ]
+    program, index = _program(found, offers, products, book)
+    start = _start(program, index, found, baseline)
+    result = solver(program, time_limit=time_limit, gap=gap, start=start)
+    if not result.has_solution or result.values is None:
+        return WaveResult(dict(baseline), result, tuple(o.id for o in orders), baseline)
+    plans: dict[str, Plan] = {}
+    status = SolveStatus.OPTIMAL if result.status is SolverStatus.OPTIMAL else SolveStatus.HEURISTIC
+    chosen: dict[int, dict[str, list[int]]] = {}
+    for (o, line, node), column in index.x.items():
+        if result.values[column] > 0.5:
+            chosen.setdefault(o, {}).setdefault(node, []).append(line)
+    for o, c in enumerate(found):
+        if c.rejected:
+            plans[c.order.id] = baseline[c.order.id]
+            continue
+        blocks = [(node, tuple(sorted(lines))) for node, lines in chosen.get(o, {}).items()]
+        # The wave's proof is for the whole wave (`solver.gap`), not for each order alone.
+        plans[c.order.id] = finish(c, blocks, status, None, {}, products, book, OUTBID)
+    # Freight was linear in the model: polish each order exactly against what the others
+    # leave, which also routes order by order anything the solver left unfilled.
+    ledger = Ledger(offers)
+    for plan in plans.values():
+        ledger.take(plan)
+    fallback = []
+    for c in found:
+        if c.rejected:
+            continue
+        current = plans[c.order.id]
+        ledger.give(current)
+        polished = route(
+            c.order, ledger.offers_for(c.order), products, services, c.profile, now, book, calendar
+        )
+        if _score(polished) < _score(current):
+            if _unfilled_units(polished) < _unfilled_units(current):
+                fallback.append(c.order.id)
+            current = plans[c.order.id] = polished
+        ledger.take(current)
+    if _total(plans.values()) > _total(baseline.values()):
+        return WaveResult(dict(baseline), result, tuple(o.id for o in orders), baseline)
+    return WaveResult(plans, result, tuple(fallback), baseline)
+
+
+def _unfilled_units(plan: Plan) -> int:
+    return sum(line.quantity for line in plan.unfilled)
+
+
+def _score(plan: Plan) -> tuple[int, float]:
+    """Fewer units left unfilled first, then the lower objective."""
+    return _unfilled_units(plan), round(plan.costs.objective, 6)
+
+
+def _total(plans: Iterable[Plan]) -> tuple[int, float]:
+    scores = [_score(plan) for plan in plans]
+    return sum(units for units, _ in scores), round(sum(value for _, value in scores), 6)
+
+
+class Ledger:
+    """Units, units of capacity and orders of capacity left at each node as plans take them."""
+
+    def __init__(self, offers: Sequence[Offer]) -> None:
+        self._offers = {o.node.id: o for o in offers}
+        self._units = {(o.node.id, sku): n for o in offers for sku, n in o.available.items()}
+        self._room = {o.node.id: o.units_left_today for o in offers}
+        self._orders = {o.node.id: o.orders_left_today for o in offers}
+        self._by_sku: dict[str, list[str]] = {}
+        for o in offers:
+            for sku in o.available:
+                self._by_sku.setdefault(sku, []).append(o.node.id)
+
+    def take(self, plan: Plan, sign: int = 1) -> None:
+        for shipment in plan.shipments:
+            node = shipment.node_id
+            units = sum(line.quantity for line in shipment.lines)
+            room, orders = self._room[node], self._orders[node]
+            if room is not None:
+                self._room[node] = room - sign * units
+            if orders is not None:
+                self._orders[node] = orders - sign
+            for line in shipment.lines:
+                self._units[(node, line.sku)] -= sign * line.quantity
+
+    def give(self, plan: Plan) -> None:
+        self.take(plan, -1)
+
+    def offers_for(self, order: Order) -> list[Offer]:
+        """What each node can still give of the order's SKUs."""
+        skus = {line.sku for line in order.lines}
+        nodes = sorted({n for sku in skus for n in self._by_sku.get(sku, [])})
+        return [
+            replace(
+                self._offers[n],
+                available={sku: self._units.get((n, sku), 0) for sku in skus},
+                units_left_today=self._room[n],
+                orders_left_today=self._orders[n],
+            )
+            for n in nodes
+        ]
+
+
+def route_one_by_one(
+    orders: Sequence[Order],
+    offers: Sequence[Offer],
+    products: Mapping[str, Product],
+    services: Sequence[CarrierService],
+    profiles: Mapping[str, Profile],
+    now: datetime,
+    book: RateBook | None = None,
+    calendar: DateBook | None = None,
+) -> dict[str, Plan]:
+    """Each order in turn gets its own best plan from what the orders before it left: the
+    myopic policy most order-management systems follow."""
+    book, calendar = book or RateBook(), calendar or DateBook()
+    ledger = Ledger(offers)
+    plans: dict[str, Plan] = {}
+    for order in orders:
+        available = ledger.offers_for(order)
+        plan = route(order, available, products, services, profiles[order.id], now, book, calendar)
+        plans[order.id] = plan
+        ledger.take(plan)
+    return plans
+
+
+def _program(
+    found: Sequence[Candidates],
+    offers: Sequence[Offer],
+    products: Mapping[str, Product],
+    book: RateBook,
+) -> tuple[LinearProgram, _Index]:
+    program = LinearProgram()
+    index = _Index({}, {}, {})
+    stock: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    units: dict[str, list[tuple[int, float]]] = {}
+    shipments: dict[str, list[tuple[int, float]]] = {}
+    for o, c in enumerate(found):
+        if c.rejected:
+            continue
+        per_order = []
+        ships: dict[int, list[tuple[int, float]]] = {}  # work line → its x columns
+        for model in c.kept:
+            terms = _terms(c, model, products, book)
+            if terms is None:
+                continue
+            fixed, per_line = terms
+            y = program.add_variable(fixed)
+            index.y[(o, model.id)] = y
+            per_order.append((y, 1.0))
+            shipments.setdefault(model.id, []).append((y, 1.0))
+            for line, cost in per_line.items():
+                x = program.add_variable(cost)
+                index.x[(o, line, model.id)] = x
+                ships.setdefault(line, []).append((x, 1.0))
+                program.add_row("a line rides its shipment", [(x, 1.0), (y, -1.0)], -1e30, 0.0)
+                quantity = float(c.work[line].quantity)
+                stock.setdefault((model.id, c.work[line].sku), []).append((x, quantity))
+                units.setdefault(model.id, []).append((x, quantity))
+        for line, w in enumerate(c.work):
+            u = program.add_variable(UNFILLED_PER_UNIT * w.quantity, integer=False)
+            index.u[(o, line)] = u
+            program.add_row("each line once", [*ships.get(line, []), (u, 1.0)], 1.0, 1.0)
+        if per_order and c.limit < len(per_order):
+            program.add_row("shipments per order", per_order, 0.0, float(c.limit))
+    by_node = {offer.node.id: offer for offer in offers}
+    for (node, sku), taking in stock.items():
+        have = by_node[node].available.get(sku, 0)
+        if sum(q for _, q in taking) > have:
+            program.add_row(f"stock of {sku} at {node}", taking, 0.0, float(have))
+    for node, taking in units.items():
+        room = by_node[node].units_left_today
+        if room is not None and sum(q for _, q in taking) > room:
+            program.add_row(f"units left today at {node}", taking, 0.0, float(room))
+    for node, opened in shipments.items():
+        room = by_node[node].orders_left_today
+        if room is not None and len(opened) > room:
+            program.add_row(f"orders left today at {node}", opened, 0.0, float(room))
+    return program, index
+
+
+def _terms(
+    c: Candidates, model: NodeModel, products: Mapping[str, Product], book: RateBook
+) -> tuple[float, dict[int, float]] | None:
+    """The node's per-shipment cost and per-line costs for the order, freight made linear."""
+    lines = [i for i in range(len(c.work)) if model.holds >> i & 1]
+    if not lines:
+        return None
+    whole = shipment_choice(model, lines, c.work, products, c.profile, book, c.order)
+    alone = {
+        i: shipment_choice(model, [i], c.work, products, c.profile, book, c.order) for i in lines
+    }
+    usable = {i: choice for i, choice in alone.items() if choice is not None}
+    if not usable:
+        return None
+    if whole is None or len(usable) == 1:
+        # Too heavy or too many units together: each line is priced as its own shipment.
+        return 0.0, {i: choice.objective for i, choice in usable.items()}
+    # Line i alone costs fixed + v_i; all together cost fixed + Σ v_i: solve for fixed.
+    singles = sum(choice.objective for choice in usable.values())
+    fixed = max(0.0, (singles - whole.objective) / (len(usable) - 1))
+    return fixed, {i: choice.objective - fixed for i, choice in usable.items()}
+
+
+def _start(
+    program: LinearProgram, index: _Index, found: Sequence[Candidates], plans: Mapping[str, Plan]
+) -> list[float]:
+    """The baseline plans as a starting solution (lines it split are left unfilled)."""
+    values = [0.0] * len(program.costs)
+    for o, c in enumerate(found):
+        plan = plans[c.order.id]
+        placed: set[int] = set()
+        for shipment in plan.shipments:
+            for line in shipment.lines:
+                matches = [
+                    i
+                    for i, w in enumerate(c.work)
+                    if w.line_id == line.line_id and w.quantity == line.quantity and i not in placed
+                ]
+                key = (o, matches[0], shipment.node_id) if matches else None
+                if key is not None and key in index.x:
+                    values[index.x[key]] = 1.0
+                    values[index.y[(o, shipment.node_id)]] = 1.0
+                    placed.add(matches[0])
+        for i in range(len(c.work)):
+            if i not in placed and (o, i) in index.u:
+                values[index.u[(o, i)]] = 1.0
+    return values
