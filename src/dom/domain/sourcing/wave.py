@@ -42,6 +42,9 @@ from dom.domain.sourcing.solver import SolveStatus as SolverStatus
 
 #: Objective per unit left unfilled: above any shipping cost, so the wave fills what it can.
 UNFILLED_PER_UNIT = 1_000.0
+#: Nodes per order the wave considers (see `_shortlist`).
+PER_LINE = 5
+WHOLE = 5
 OUTBID = (Unfilled.NOT_ENOUGH, "the wave gave the units to orders they saved more for")
 
 
@@ -228,20 +231,25 @@ def _program(
             continue
         per_order = []
         ships: dict[int, list[tuple[int, float]]] = {}  # work line → its x columns
-        for model in c.kept:
-            terms = _terms(c, model, products, book)
-            if terms is None:
-                continue
-            fixed, per_line = terms
-            y = program.add_variable(fixed)
-            index.y[(o, model.id)] = y
-            per_order.append((y, 1.0))
-            shipments.setdefault(model.id, []).append((y, 1.0))
+        single = len(c.work) == 1
+        for model, (fixed, per_line) in _shortlist(c, products, book):
+            if single:  # one line: the line's variable is the shipment's
+                [(line, cost)] = per_line.items()
+                x = program.add_variable(fixed + cost)
+                index.y[(o, model.id)] = x
+                per_order.append((x, 1.0))
+                shipments.setdefault(model.id, []).append((x, 1.0))
+            else:
+                y = program.add_variable(fixed)
+                index.y[(o, model.id)] = y
+                per_order.append((y, 1.0))
+                shipments.setdefault(model.id, []).append((y, 1.0))
             for line, cost in per_line.items():
-                x = program.add_variable(cost)
+                if not single:
+                    x = program.add_variable(cost)
+                    program.add_row("a line rides its shipment", [(x, 1.0), (y, -1.0)], -1e30, 0.0)
                 index.x[(o, line, model.id)] = x
                 ships.setdefault(line, []).append((x, 1.0))
-                program.add_row("a line rides its shipment", [(x, 1.0), (y, -1.0)], -1e30, 0.0)
                 quantity = float(c.work[line].quantity)
                 stock.setdefault((model.id, c.work[line].sku), []).append((x, quantity))
                 units.setdefault(model.id, []).append((x, quantity))
@@ -265,6 +273,27 @@ def _program(
         if room is not None and len(opened) > room:
             program.add_row(f"orders left today at {node}", opened, 0.0, float(room))
     return program, index
+
+
+def _shortlist(
+    c: Candidates, products: Mapping[str, Product], book: RateBook
+) -> list[tuple[NodeModel, tuple[float, dict[int, float]]]]:
+    """The order's nodes worth a column: per line, the `PER_LINE` cheapest to ship it alone;
+    and the `WHOLE` cheapest per line to ship all they can of the order."""
+    priced = [(m, terms) for m in c.kept if (terms := _terms(c, m, products, book)) is not None]
+    keep: set[str] = set()
+    for line in range(len(c.work)):
+        alone = sorted(
+            (fixed + per_line[line], m.id) for m, (fixed, per_line) in priced if line in per_line
+        )
+        keep.update(node for _, node in alone[:PER_LINE])
+    whole = sorted(
+        ((fixed + sum(per_line.values())) / len(per_line), m.id)
+        for m, (fixed, per_line) in priced
+        if len(per_line) > 1
+    )
+    keep.update(node for _, node in whole[:WHOLE])
+    return [(m, terms) for m, terms in priced if m.id in keep]
 
 
 def _terms(
