@@ -1,7 +1,8 @@
-"""`python -m bench`: import throughput, CLI end to end and cold start, reported as Markdown.
+"""`python -m bench`: import throughput, CLI end to end, cold start and inventory, as Markdown.
 
 python -m bench                          # everything, 5 runs each, PostgreSQL if installed
 python -m bench --only import --repeat 7
+python -m bench --only inventory --small # inventory on 40 nodes × 1,000 SKUs, a quick look
 python -m bench --baseline-src /tmp/old/src   # import path of another tree, side by side
 python -m bench --markdown var/bench.md  # also write the report to a file
 """
@@ -15,16 +16,27 @@ from pathlib import Path
 
 from tests.support.postgres import find_bindir
 
-from bench import importing, startup
+from bench import importing, inventory, startup
+from bench.inventory_data import NetworkSize
 from bench.machine import describe_machine
 
 IMPORT_GOAL_ROWS_PER_SECOND = 50_000
 UP_GOAL_SECONDS = 120
+MIN_INVENTORY_NODES = 13  # a DC, 3 dropship vendors, a 3PL and some stores
+SMALL = {
+    "inventory_nodes": 40,
+    "inventory_skus": 1_000,
+    "sync_skus": 4_000,
+    "samples": 100,
+    "reservations": 1_000,
+}
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("import", "startup"), help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=("import", "startup", "inventory"), help="run one benchmark"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (≥ 5)")
     parser.add_argument("--stores", type=int, default=500)
     parser.add_argument("--skus", type=int, default=20_000)
@@ -35,7 +47,32 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         help="another tree's src folder: time its import path alternately with this one's",
     )
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    group = parser.add_argument_group("inventory")
+    group.add_argument("--inventory-nodes", type=int, default=200, help="nodes (≥ 13)")
+    group.add_argument("--inventory-skus", type=int, default=5_000)
+    group.add_argument(
+        "--sync-skus", type=int, default=20_000, help="positions in the large full-count sync"
+    )
+    group.add_argument("--samples", type=int, default=300, help="timed requests per read")
+    group.add_argument("--reservations", type=int, default=4_000, help="in each race")
+    group.add_argument("--clients", type=int, default=32, help="racing HTTP clients")
+    group.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="`dom serve --workers` of each reservation race, e.g. 1 2 (reads use the first)",
+    )
+    group.add_argument(
+        "--small",
+        action="store_true",
+        help="a quick look: 40 nodes × 1,000 SKUs, 4,000-SKU sync, 100 samples, 1,000 holds",
+    )
+    if "--small" in argv:  # its sizes are defaults: flags given beside it still win
+        parser.set_defaults(**SMALL)
     arguments = parser.parse_args(argv)
+    if arguments.inventory_nodes < MIN_INVENTORY_NODES:
+        parser.error(f"--inventory-nodes must be at least {MIN_INVENTORY_NODES}")
     if arguments.repeat < 5:
         parser.error("--repeat must be at least 5: single or few times mean nothing here")
     return arguments
@@ -73,6 +110,24 @@ def main(argv: list[str]) -> int:
         )
         if everything.current.rate(everything.rows) < IMPORT_GOAL_ROWS_PER_SECOND:
             failed.append(f"SQLite import below {IMPORT_GOAL_ROWS_PER_SECOND:,} rows/s")
+        if not postgres:
+            why = "--no-postgres" if arguments.no_postgres else "no server binaries found"
+            lines += [f"PostgreSQL: skipped ({why}).", ""]
+    if arguments.only in (None, "inventory"):
+        _log("inventory …")
+        options = inventory.InventoryOptions(
+            size=NetworkSize(arguments.inventory_nodes, arguments.inventory_skus),
+            sync_skus=arguments.sync_skus,
+            samples=arguments.samples,
+            repeat=arguments.repeat,
+            reservations=arguments.reservations,
+            clients=arguments.clients,
+            workers=tuple(arguments.workers),
+            postgres=postgres,
+        )
+        measured = inventory.run_inventory_benchmark(options, _log)
+        lines += inventory.report_lines(measured)
+        failed += inventory.goals_missed(measured)
         if not postgres:
             why = "--no-postgres" if arguments.no_postgres else "no server binaries found"
             lines += [f"PostgreSQL: skipped ({why}).", ""]
