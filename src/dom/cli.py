@@ -1,11 +1,15 @@
-"""The `dom` command: serve, migrate, demo, import, export, audit and keys."""
+"""The `dom` command: serve, migrate, demo, import, export, audit, keys, inventory, profiles,
+rules and simulate."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -37,6 +41,8 @@ from dom.services.schema import migrate as migrate_schema
 if TYPE_CHECKING:
     from dom.domain.inventory import Position
     from dom.services.demo_stock import StockReport
+    from dom.services.profiles import Activation, Change, VersionInfo
+    from dom.simulation.model import Scenario
 
 app = typer.Typer(
     help="dom: distributed order management.", no_args_is_help=True, add_completion=False
@@ -677,6 +683,449 @@ def inventory_history(
             e["note"] or "",
         )
     out.print(table)
+
+
+profiles_app = typer.Typer(
+    help="Sourcing profiles: named, versioned, saved as drafts and then activated.",
+    no_args_is_help=True,
+)
+app.add_typer(profiles_app, name="profiles")
+rules_app = typer.Typer(
+    help="Selection rules that choose a sourcing profile for each order.", no_args_is_help=True
+)
+app.add_typer(rules_app, name="rules")
+
+
+def _migrated_engine() -> Engine:
+    engine = _engine()
+    migrate_schema(engine)
+    return engine
+
+
+def _json_file(path: Path) -> Any:
+    if not path.is_file():
+        raise typer.BadParameter(f"{path} does not exist")
+    return parse_json(path.read_bytes(), path.name)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _since(info: VersionInfo) -> str:
+    when = info.activated_at or info.created_at
+    verb = {"draft": "saved", "active": "active since", "retired": "activated"}[info.status]
+    return f"{info.status}, {verb} {when:%Y-%m-%d %H:%M} UTC; saved by {info.created_by}"
+
+
+def _print_activation(what: str, done: Activation) -> None:
+    if not done.changed:
+        out.print(f"{what} was active already; nothing changed")
+    elif done.retired is None:
+        out.print(f"{what} is active")
+    else:
+        out.print(f"{what} is active; v{done.retired} retired")
+
+
+def _print_changes(found: Sequence[Change]) -> None:
+    from rich.markup import escape
+
+    if not found:
+        out.print("no differences")
+        return
+    table = Table("field", "before", "after")
+    for change in found:
+        before, after = json.dumps(change.before), json.dumps(change.after)
+        table.add_row(change.path, escape(before), escape(after))
+    out.print(table)
+
+
+@profiles_app.command("list")
+def profiles_list() -> None:
+    """Every profile with its active and latest versions."""
+    from rich.markup import escape
+
+    from dom.services import profiles
+
+    table = Table("name", "active", "latest", "description")
+    for found in profiles.list_profiles(_migrated_engine(), LOCAL_OPERATOR):
+        active = "none" if found.active_version is None else f"v{found.active_version}"
+        table.add_row(found.name, active, f"v{found.latest_version}", escape(found.description))
+    out.print(table)
+
+
+@profiles_app.command("show")
+def profiles_show(
+    name: Annotated[str, typer.Argument(help="the profile")],
+    version: Annotated[int | None, typer.Option(min=1, help="default: the active version")] = None,
+) -> None:
+    """Print a profile as the JSON document `dom profiles save` takes (its status on stderr)."""
+    from dom.services import profiles
+
+    try:
+        found = profiles.get_profile(_migrated_engine(), LOCAL_OPERATOR, name, version)
+    except DomError as error:
+        _fail(error)
+    err.print(f"{name} v{found.info.version}: {_since(found.info)}")
+    _print_json({"name": name, **profiles.profile_body(found.profile)})
+
+
+@profiles_app.command("save")
+def profiles_save(
+    path: Annotated[Path, typer.Argument(help="a JSON profile document")],
+) -> None:
+    """Validate a profile and save it as its name's next draft version; nothing if it is bad."""
+    from dom.services import profiles
+
+    try:
+        document = profiles.profile_document(_json_file(path))
+        version = profiles.save_draft(_migrated_engine(), LOCAL_OPERATOR, document)
+    except DomError as error:
+        _fail(error)
+    out.print(f"saved {document.name} v{version} as a draft")
+    out.print(f"activate it with: dom profiles activate {document.name} {version}")
+
+
+@profiles_app.command("activate")
+def profiles_activate(
+    name: Annotated[str, typer.Argument(help="the profile")],
+    version: Annotated[int, typer.Argument(min=1, help="the version to make active")],
+) -> None:
+    """Make a version of a profile the active one; the version active before it retires."""
+    from dom.services import profiles
+
+    try:
+        done = profiles.activate(_migrated_engine(), LOCAL_OPERATOR, name, version)
+    except DomError as error:
+        _fail(error)
+    _print_activation(f"{name} v{version}", done)
+
+
+@profiles_app.command("diff")
+def profiles_diff(
+    name: Annotated[str, typer.Argument(help="the profile")],
+    before: Annotated[int, typer.Argument(min=1, help="the older version")],
+    after: Annotated[int, typer.Argument(min=1, help="the newer version")],
+) -> None:
+    """Field-by-field changes between two versions of a profile."""
+    from dom.services import profiles
+
+    try:
+        found = profiles.diff(_migrated_engine(), LOCAL_OPERATOR, name, before, after)
+    except DomError as error:
+        _fail(error)
+    _print_changes(found)
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """Every version of the selection rules, newest first."""
+    from dom.services import profiles
+
+    history = profiles.rule_history(_migrated_engine(), LOCAL_OPERATOR)
+    table = Table("version", "status", "saved", "by", "activated")
+    for info in history.versions:
+        activated = f"{info.activated_at:%Y-%m-%d %H:%M}" if info.activated_at else ""
+        table.add_row(
+            f"v{info.version}",
+            info.status,
+            f"{info.created_at:%Y-%m-%d %H:%M}",
+            info.created_by,
+            activated,
+        )
+    out.print(table if history.versions else "no rules saved yet")
+
+
+@rules_app.command("show")
+def rules_show(
+    version: Annotated[int | None, typer.Option(min=1, help="default: the active version")] = None,
+) -> None:
+    """Print selection rules as the JSON document `dom rules save` takes (status on stderr)."""
+    from dom.services import profiles
+
+    engine = _migrated_engine()
+    try:
+        found = (
+            profiles.rule_history(engine, LOCAL_OPERATOR).active
+            if version is None
+            else profiles.get_rules(engine, LOCAL_OPERATOR, version)
+        )
+    except DomError as error:
+        _fail(error)
+    if found is None:
+        err.print(f"no rules active: every order gets {profiles.DEFAULT_FALLBACK}")
+        _print_json({"rules": [], "fallback": profiles.DEFAULT_FALLBACK})
+        return
+    err.print(f"rules v{found.info.version}: {_since(found.info)}")
+    _print_json(profiles.rule_set_body(found.rule_set))
+
+
+@rules_app.command("save")
+def rules_save(
+    path: Annotated[Path, typer.Argument(help="a JSON document: {rules: [...], fallback}")],
+) -> None:
+    """Validate selection rules and save them as the next draft version; nothing if bad."""
+    from dom.services import profiles
+
+    try:
+        document = profiles.rule_set_document(_json_file(path))
+        version = profiles.save_rules_draft(_migrated_engine(), LOCAL_OPERATOR, document)
+    except DomError as error:
+        _fail(error)
+    out.print(f"saved rules v{version} as a draft")
+    out.print(f"try it with: dom rules dry-run ORDERS.json --rules-version {version}")
+    out.print(f"activate it with: dom rules activate {version}")
+
+
+@rules_app.command("activate")
+def rules_activate(
+    version: Annotated[int, typer.Argument(min=1, help="the version to make active")],
+) -> None:
+    """Make a version of the rules the one routing uses; the one active before it retires."""
+    from dom.services import profiles
+
+    try:
+        done = profiles.activate_rules(_migrated_engine(), LOCAL_OPERATOR, version)
+    except DomError as error:
+        _fail(error)
+    _print_activation(f"rules v{version}", done)
+
+
+@rules_app.command("diff")
+def rules_diff(
+    before: Annotated[int, typer.Argument(min=1, help="the older version")],
+    after: Annotated[int, typer.Argument(min=1, help="the newer version")],
+) -> None:
+    """Field-by-field changes between two versions of the rules (rules by position)."""
+    from dom.services import profiles
+
+    try:
+        found = profiles.diff_rules(_migrated_engine(), LOCAL_OPERATOR, before, after)
+    except DomError as error:
+        _fail(error)
+    _print_changes(found)
+
+
+def _profile_refs(values: Sequence[str]) -> list[tuple[str, int]]:
+    refs = []
+    for value in values:
+        name, _, version = value.rpartition(":")
+        if not name or not version.isdigit() or int(version) < 1:
+            raise typer.BadParameter(f"{value!r} is not NAME:VERSION", param_hint="--profile")
+        refs.append((name, int(version)))
+    return refs
+
+
+@rules_app.command("dry-run")
+def rules_dry_run(
+    path: Annotated[Path, typer.Argument(help="a JSON array of sample orders (order facts)")],
+    rules_version: Annotated[
+        int | None, typer.Option(min=1, help="rules to try (a draft); default: the active")
+    ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME:VERSION of a profile to try instead of the active; repeatable"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Which rule and profile version each sample order would get; nothing changes."""
+    from dataclasses import asdict
+
+    from dom.services import profiles
+
+    refs = _profile_refs(profile or [])
+    try:
+        orders = profiles.order_facts_documents(_json_file(path))
+        found = profiles.dry_run(
+            _migrated_engine(),
+            LOCAL_OPERATOR,
+            [profiles.to_order_facts(order) for order in orders],
+            rules_version=rules_version,
+            profiles=refs,
+        )
+    except DomError as error:
+        _fail(error)
+    if as_json:
+        _print_json(asdict(found))
+        return
+    table = Table("order", "rule", "profile", "version")
+    for chosen in found.selections:
+        version = "not active" if chosen.version is None else f"v{chosen.version}"
+        rule = chosen.rule or f"(fallback {found.fallback})"
+        table.add_row(str(chosen.order), rule, chosen.profile, version)
+    out.print(table)
+    used = "no rules" if found.rules_version is None else f"rules v{found.rules_version}"
+    out.print(f"{len(found.selections)} orders under {used}")
+
+
+# ---- simulate -----------------------------------------------------------------------------------
+
+simulate_app = typer.Typer(
+    help="Generate and check scenarios; replay them under profiles and baselines side by side.",
+    no_args_is_help=True,
+)
+app.add_typer(simulate_app, name="simulate")
+
+
+@simulate_app.command("generate")
+def simulate_generate(
+    output: Annotated[Path, typer.Option("--output", "-o", help="where to write the scenario")],
+    nodes: Annotated[int, typer.Option(min=1, help="nodes: one in ten a DC")] = 100,
+    skus: Annotated[int, typer.Option(min=1)] = 2000,
+    orders: Annotated[int, typer.Option(min=1)] = 2000,
+    capacity: Annotated[str, typer.Option(help="tight or slack")] = "slack",
+    seed: int = 7,
+    start: Annotated[
+        str | None, typer.Option(help="ISO date-time the day starts; default 2026-12-01 ET")
+    ] = None,
+    zipf: Annotated[float, typer.Option(min=0.0, help="Zipf exponent of SKU popularity")] = 1.0,
+) -> None:
+    """Write a scenario in the style of the research instances, on real US geography."""
+    from datetime import datetime
+
+    from dom.simulation.generator import START, Tightness, generate_scenario
+    from dom.simulation.scenario import dump_scenario
+
+    if capacity not in {t.value for t in Tightness}:
+        err.print(f"[red]error:[/red] --capacity must be tight or slack, not {capacity!r}")
+        raise typer.Exit(2)
+    try:
+        began = START if start is None else datetime.fromisoformat(start)
+    except ValueError:
+        began = None
+    if began is None or began.tzinfo is None:
+        err.print(f"[red]error:[/red] --start must be a date-time with a time zone, not {start!r}")
+        raise typer.Exit(2)
+    document = generate_scenario(
+        zip_directory(),
+        nodes=nodes,
+        skus=skus,
+        orders=orders,
+        capacity=Tightness(capacity),
+        seed=seed,
+        start=began,
+        zipf=zipf,
+    )
+    output.write_text(dump_scenario(document), encoding="utf-8")
+    out.print(
+        f"wrote {output}: {nodes} nodes, {skus} SKUs, {len(document['inventory']):,} positions, "
+        f"{orders} orders, {capacity} capacity, seed {seed}"
+    )
+
+
+def _scenario(path: Path) -> Scenario:
+    from dom.domain.errors import Problem
+    from dom.simulation.scenario import load_scenario
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        reason = f"not UTF-8 text (byte {error.start})"
+        _fail(InvalidInput([Problem("(the document)", reason, source=path.name)]))
+        raise
+    try:
+        return load_scenario(text, path.name, zip_directory())
+    except DomError as error:
+        _fail(error)
+        raise  # _fail always exits
+
+
+@simulate_app.command("validate")
+def simulate_validate(
+    scenario: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Check a scenario file against the schema and the network; exit 2 listing every problem."""
+    found = _scenario(scenario)
+    positions = sum(len(stock) for stock in found.inventory.values())
+    out.print(
+        f"{scenario}: a valid dom scenario (format version 1), {found.name!r}: "
+        f"{len(found.nodes)} nodes, {len(found.products):,} products, "
+        f"{len(found.services)} carrier services, {positions:,} positions, "
+        f"{len(found.arrivals):,} orders over {found.days} day(s)"
+    )
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what native code prints (the solver's banner) to stderr, keeping stdout for output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@simulate_app.command("run")
+def simulate_run(
+    scenario: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(help="a shipped profile's name or a profile .json file; repeat for more"),
+    ] = None,
+    baseline: Annotated[
+        list[str] | None, typer.Option(help="nearest or myopic; repeat for both")
+    ] = None,
+    wave_size: Annotated[
+        int | None, typer.Option(min=1, help="also route in waves of this many orders (HiGHS)")
+    ] = None,
+    wave_time_limit: Annotated[float, typer.Option(min=0.1, help="seconds per wave")] = 20.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    plots: Annotated[Path | None, typer.Option(help="write SVG charts into this folder")] = None,
+) -> None:
+    """Replay the scenario's orders under each policy and show the metrics side by side.
+
+    With no policy named: lowest-cost against the nearest baseline. Exits 1 if any plan breaks
+    a rule (stock, capacity, promise, profile), which would be a bug."""
+    from dom.adapters.highs import solve_with_highs
+    from dom.simulation.policies import Baseline, policies
+    from dom.simulation.report import Result, chart_files, compare, table_rows
+    from dom.simulation.report import as_json as report_json
+
+    wanted = []
+    for name in baseline or []:
+        if name not in {b.value for b in Baseline}:
+            err.print(f"[red]error:[/red] --baseline must be nearest or myopic, not {name!r}")
+            raise typer.Exit(2)
+        wanted.append(Baseline(name))
+    try:
+        chosen = policies(policy or [], wanted, wave_size)
+    except DomError as error:
+        _fail(error)
+    found = _scenario(scenario)
+
+    def done(result: Result) -> None:
+        m = result.metrics
+        err.print(
+            f"{result.run.policy.name}: {m.orders:,} orders in {m.seconds:.1f} s, "
+            f"{m.violations} violation(s)"
+        )
+
+    with _stdout_to_stderr():
+        results = compare(
+            found, chosen, solve_with_highs, wave_time_limit=wave_time_limit, progress=done
+        )
+    if plots is not None:
+        plots.mkdir(parents=True, exist_ok=True)
+        for name, svg in chart_files(found, results).items():
+            (plots / name).write_text(svg, encoding="utf-8")
+        err.print(f"charts in {plots}/: cost.svg, shipments.svg, delivery.svg, utilization.svg")
+    if as_json:
+        print(json.dumps(report_json(found, results), indent=2))
+    else:
+        days = f"{found.days} day(s)"
+        title = f"{found.name}: {len(found.arrivals):,} orders over {days}"
+        table = Table("metric", *(r.run.policy.name for r in results), title=title)
+        for row in table_rows(results):
+            table.add_row(*row)
+        out.print(table)
+    violations = sum(r.metrics.violations for r in results)
+    if violations:
+        err.print(f"[red]error:[/red] {violations} plan violation(s): a policy broke a rule")
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

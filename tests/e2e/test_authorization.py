@@ -150,6 +150,41 @@ MATRIX: list[tuple[str, str, str, Any, dict[str, int]]] = [
         {"name": "sneaky", "role": "admin"},
         {"viewer": 403, "channel": 403, "node_a": 403, "missing": 401, "revoked": 401},
     ),
+    (
+        "list sourcing profiles",
+        "GET",
+        "/v1/sourcing/profiles",
+        None,
+        {
+            "admin": 200,
+            "viewer": 200,
+            "channel": 200,
+            "node_a": 200,
+            "missing": 401,
+            "revoked": 401,
+        },
+    ),
+    (
+        "save a sourcing profile",
+        "POST",
+        "/v1/sourcing/profiles",
+        {"name": "sneaky", "weights": {"delivery_days": 1.0}},
+        {"viewer": 403, "channel": 403, "node_a": 403, "missing": 401, "revoked": 401},
+    ),
+    (
+        "activate a sourcing profile",
+        "POST",
+        "/v1/sourcing/profiles/fastest/versions/1/activate",
+        None,
+        {"viewer": 403, "channel": 403, "node_a": 403, "missing": 401},
+    ),
+    (
+        "save selection rules",
+        "POST",
+        "/v1/sourcing/rules",
+        {"rules": [], "fallback": "lowest-cost"},
+        {"viewer": 403, "channel": 403, "node_a": 403, "missing": 401, "revoked": 401},
+    ),
 ]
 
 

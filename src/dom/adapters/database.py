@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_SIZE = 40
 _WRITE = "dom_write"
 
 
@@ -20,7 +21,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # As many pooled connections as the web server runs request threads (AnyIO's default 40):
+    # connections opened beyond the pool are closed after each use, and under load that churn
+    # cost PostgreSQL a session start per request.
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=10)
 
 
 def _tune_sqlite(engine: Engine) -> None:

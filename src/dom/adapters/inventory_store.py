@@ -143,13 +143,29 @@ def reserve_if_available(
     """One conditional statement: hold `quantity` only if that much is available right now
     (for shipping, safety stock is kept back; for pickup at the store, it is not)."""
     sku, node = key
-    free = positions.c.on_hand - positions.c.reserved - positions.c.allocated
-    if method is Method.SHIP:
-        free = free - positions.c.safety_stock
     done = connection.execute(
         update(positions)
-        .where(positions.c.sku == sku, positions.c.node_id == node, free >= quantity)
+        .where(positions.c.sku == sku, positions.c.node_id == node, _free(method) >= quantity)
         .values(reserved=positions.c.reserved + quantity, updated_at=now)
+    )
+    return done.rowcount == 1
+
+
+def _free(method: Method) -> Any:
+    """Units a position can still promise: for shipping, safety stock is kept back."""
+    free = positions.c.on_hand - positions.c.reserved - positions.c.allocated
+    return free - positions.c.safety_stock if method is Method.SHIP else free
+
+
+def allocate_if_available(
+    connection: Connection, key: Key, quantity: int, now: datetime, method: Method
+) -> bool:
+    """One conditional statement: commit `quantity` only if that much is available right now."""
+    sku, node = key
+    done = connection.execute(
+        update(positions)
+        .where(positions.c.sku == sku, positions.c.node_id == node, _free(method) >= quantity)
+        .values(allocated=positions.c.allocated + quantity, updated_at=now)
     )
     return done.rowcount == 1
 
@@ -311,6 +327,44 @@ def skus_at(connection: Connection, node_id: str) -> set[str]:
     """The SKUs a node has a position for."""
     query = select(positions.c.sku).where(positions.c.node_id == node_id)
     return set(connection.execute(query).scalars())
+
+
+def available_units(
+    connection: Connection,
+    now: datetime,
+    skus: Sequence[str],
+    method: Method,
+    nodes: Iterable[str] | None = None,
+) -> dict[tuple[str, str], int]:
+    """(SKU, node) → units that can be promised now, for the positions that have any.
+
+    Computed in the database: the stored `reserved` less the holds that have expired (few, and
+    found through the holds' expiry index), less allocations and, for shipping, safety stock.
+    """
+    wanted = bulk.value_table(connection, sorted(set(skus)), "wanted")
+    expired = (
+        select(
+            holds.c.sku,
+            holds.c.node_id,
+            func.sum(holds.c.quantity).label("units"),
+        )
+        .where(holds.c.sku.in_(select(wanted.c.value)), holds.c.expires_at <= now)
+        .group_by(holds.c.sku, holds.c.node_id)
+        .subquery("expired")
+    )
+    units = _free(method) + func.coalesce(expired.c.units, 0)
+    query = (
+        select(positions.c.sku, positions.c.node_id, units.label("units"))
+        .outerjoin(
+            expired,
+            and_(expired.c.sku == positions.c.sku, expired.c.node_id == positions.c.node_id),
+        )
+        .where(positions.c.sku.in_(select(wanted.c.value)), units > 0)
+    )
+    if nodes is not None:
+        allowed = bulk.value_table(connection, sorted(set(nodes)), "allowed")
+        query = query.where(positions.c.node_id.in_(select(allowed.c.value)))
+    return {(sku, node): int(count) for sku, node, count in connection.execute(query)}
 
 
 def history(connection: Connection, sku: str, node_id: str, limit: int) -> list[Any]:

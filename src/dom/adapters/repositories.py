@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import Column, Connection, String, Table, cast, delete, func, select
+from sqlalchemy import Column, Connection, String, Table, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
 from dom.adapters.bulk import execute_many
-from dom.adapters.tables import carrier_rates, carrier_services, carrier_zones, nodes, products
+from dom.adapters.tables import (
+    carrier_rates,
+    carrier_services,
+    carrier_zones,
+    network_version,
+    nodes,
+    products,
+)
 from dom.domain.carriers import CarrierService, ZoneBand
 from dom.domain.catalog import Dimensions, Product
 from dom.domain.geo import Coordinates
@@ -106,6 +114,19 @@ def row_to_node(row: Any) -> Node:
 
 def save_nodes(connection: Connection, items: Iterable[Node]) -> None:
     upsert(connection, nodes, [node_to_row(n) for n in items])
+    network_changed(connection)
+
+
+def network_changed(connection: Connection) -> None:
+    """A new network token, in the writer's transaction: every cached read of it is stale."""
+    connection.execute(
+        update(network_version).where(network_version.c.id == 1).values(token=uuid.uuid4().hex)
+    )
+
+
+def network_token(connection: Connection) -> str | None:
+    query = select(network_version.c.token).where(network_version.c.id == 1)
+    return connection.execute(query).scalar()
 
 
 def get_node(connection: Connection, node_id: str) -> Node | None:
@@ -270,6 +291,7 @@ def save_services(connection: Connection, items: Iterable[CarrierService]) -> No
         connection.execute(carrier_zones.insert(), zones)
     if rates:
         execute_many(connection, carrier_rates.insert(), rates)
+    network_changed(connection)
 
 
 def zone_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:

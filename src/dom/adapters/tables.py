@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    text,
 )
 
 metadata = MetaData(
@@ -266,4 +267,79 @@ idempotent_requests = Table(
     Column("response", JSON),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_idempotent_requests_created_at", "created_at"),
+)
+
+#: Sourcing profiles, one row per version: a draft is saved, activated (the active version of its
+#: name retires), and never edited; `body` holds the profile's description, weights and
+#: constraints in the API's document shape. The partial index keeps one active version per name.
+sourcing_profiles = Table(
+    "sourcing_profiles",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(16), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("activated_at", UtcDateTime),
+    CheckConstraint("version >= 1", name="version_positive"),
+    CheckConstraint("status IN ('draft', 'active', 'retired')", name="status_known"),
+    Index(
+        "ix_sourcing_profiles_one_active",
+        "name",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+#: Versions of the rules that choose a profile per order: `body` holds `rules` (in order) and
+#: the `fallback` profile. At most one version is active (the partial index).
+routing_rule_sets = Table(
+    "routing_rule_sets",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(16), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("activated_at", UtcDateTime),
+    CheckConstraint("version >= 1", name="version_positive"),
+    CheckConstraint("status IN ('draft', 'active', 'retired')", name="status_known"),
+    Index(
+        "ix_routing_rule_sets_one_active",
+        "status",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+#: Routing decisions: the plan the engine chose for an order, under which profile and why.
+#: A committed decision's units are allocated; releasing it gives them back.
+sourcing_decisions = Table(
+    "sourcing_decisions",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("order_id", String(100), nullable=False),
+    Column("profile", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("rule", String(100)),
+    Column("status", String(20), nullable=False),
+    Column("objective", Float, nullable=False),
+    Column("committed", Boolean, nullable=False),
+    Column("plan", JSON, nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
+    Column("decided_by", String(100), nullable=False),
+    Column("released_at", UtcDateTime),
+    Index("ix_sourcing_decisions_order_id", "order_id"),
+)
+
+#: A token that changes whenever a node or a carrier service is written, in the same
+#: transaction: processes keep their last read of the network until it changes.
+network_version = Table(
+    "network_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("token", String(32), nullable=False),
 )

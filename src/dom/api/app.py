@@ -11,7 +11,16 @@ from sqlalchemy import Engine
 
 import dom
 from dom.api import problems
-from dom.api.routes import audit, catalog, inventory, keys, masterdata, nodes
+from dom.api.routes import (
+    audit,
+    catalog,
+    inventory,
+    keys,
+    masterdata,
+    nodes,
+    sourcing,
+    sourcing_profiles,
+)
 from dom.config import Settings
 from dom.console import routes as console
 
@@ -46,7 +55,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     problems.install(app)
-    for module in (nodes, catalog, masterdata, keys, audit, inventory):
+    routers = (nodes, catalog, masterdata, keys, audit, inventory, sourcing, sourcing_profiles)
+    for module in routers:
         app.include_router(module.router)
     app.include_router(console.router)
     app.mount(console.STATIC_URL, console.static_files(), name="console-static")

@@ -30,6 +30,7 @@ class Action(StrEnum):
     RECORD_INVENTORY = "inventory:record"
     RESERVE = "inventory:reserve"
     MANAGE_KEYS = "keys:manage"
+    MANAGE_ROUTING = "routing:manage"  # save and activate sourcing profiles and selection rules
 
 
 READS = frozenset(

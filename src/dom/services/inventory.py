@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dom.adapters import inventory_store as store
 from dom.adapters.database import reading, writing
-from dom.adapters.repositories import list_nodes as list_all_nodes
+from dom.adapters.network_cache import network
 from dom.adapters.tables import nodes, products
 from dom.domain.access import Action, Principal
 from dom.domain.errors import Conflict, InvalidField, InvalidInput, NotFound, Problem
@@ -371,7 +371,21 @@ def reserve(
             )
         except _Outrun:
             continue
+        except IntegrityError:
+            # A position of an unknown SKU or node cannot be created: say which, by name.
+            with reading(engine) as connection:
+                _check_line_names(connection, request.lines)
+            raise
     raise AssertionError("unreachable")
+
+
+def _check_line_names(connection: Connection, lines: Sequence[HoldLine]) -> None:
+    check_names(
+        connection,
+        [line.sku for line in lines],
+        [line.node_id for line in lines if line.node_id is not None],
+        "lines",
+    )
 
 
 #: how often a reservation re-reads when racing writers take the units of the nodes it chose
@@ -393,12 +407,8 @@ def _reserve_once(
     reservation_id = secrets.token_hex(8)
     channel = principal.channel or request.channel
     with writing(engine) as connection:
-        check_names(
-            connection,
-            [line.sku for line in request.lines],
-            [line.node_id for line in request.lines if line.node_id is not None],
-            "lines",
-        )
+        if any(line.node_id is None for line in request.lines):
+            _check_line_names(connection, request.lines)  # else the positions' keys check them
         _check_channel(connection, channel, request.lines)
         placement = _place(connection, request, channel, moment)
         lines = [
@@ -467,15 +477,11 @@ def _place(
     open_lines = {line.sku: line.quantity for line in request.lines if line.node_id is None}
     if not open_lines:
         return _Placement({}, frozenset())
-    every_node = list_all_nodes(connection)
+    every_node = network(connection).nodes
     eligible = eligible_among(every_node, request.method, now)
     if channel is not None:
         eligible -= store.excluded_nodes(connection, channel)
-    available = {
-        (p.sku, p.node_id): p.available_for(request.method)
-        for p in store.read_positions(connection, now, skus=sorted(open_lines))
-        if p.node_id in eligible
-    }
+    available = store.available_units(connection, now, sorted(open_lines), request.method, eligible)
     miles = None
     if request.destination is not None:
         to = request.destination
@@ -626,6 +632,40 @@ def allocate(
     return lines
 
 
+def allocate_units(
+    connection: Connection,
+    lines: Mapping[tuple[str, str], int],
+    now: datetime,
+    method: Method = Method.SHIP,
+) -> None:
+    """Commit units at nodes in the caller's transaction, all or none: each (SKU, node) by one
+    conditional update under its lock; every short position is reported at once."""
+    locked = store.lock_positions(connection, lines, now)
+    shortages = [
+        Shortage(sku, node, quantity, locked[(sku, node)].available_for(method))
+        for (sku, node), quantity in sorted(lines.items())
+        if not store.allocate_if_available(connection, (sku, node), quantity, now, method)
+    ]
+    if shortages:
+        raise InsufficientStock(shortages)
+
+
+def deallocate_units(
+    connection: Connection, lines: Mapping[tuple[str, str], int], now: datetime
+) -> None:
+    """Give committed units back (an order cancelled or re-routed) in the caller's transaction."""
+    locked = store.lock_positions(connection, lines, now)
+    changed = []
+    for key, quantity in sorted(lines.items()):
+        position = locked[key]
+        if quantity > position.allocated:
+            raise Conflict(
+                f"only {position.allocated} of {key[0]} allocated at {key[1]}, not {quantity}"
+            )
+        changed.append(replace(position, allocated=position.allocated - quantity))
+    store.save_positions(connection, changed, now)
+
+
 def ship(
     engine: Engine,
     principal: Principal,
@@ -735,12 +775,10 @@ def availability(
             eligible -= store.excluded_nodes(connection, channel)
         if principal.node_id is not None:
             eligible &= {principal.node_id}
-        found = store.read_positions(connection, moment, skus=sorted(set(skus)))
+        found = store.available_units(connection, moment, skus, method, eligible)
     per_sku: dict[str, list[NodeAvailability]] = {sku: [] for sku in skus}
-    for position in found:
-        units = position.available_for(method)
-        if position.node_id in eligible and units > 0:
-            per_sku[position.sku].append(NodeAvailability(position.node_id, units))
+    for (sku, node_id), units in sorted(found.items()):
+        per_sku[sku].append(NodeAvailability(node_id, units))
     return [
         Availability(sku, sum(n.available for n in per_node), tuple(per_node))
         for sku, per_node in per_sku.items()
@@ -754,7 +792,7 @@ _FULFILS = {
 
 
 def eligible_nodes(connection: Connection, method: Method, now: datetime) -> set[str]:
-    return eligible_among(list_all_nodes(connection), method, now)
+    return eligible_among(network(connection).nodes, method, now)
 
 
 def eligible_among(nodes: Iterable[Node], method: Method, now: datetime) -> set[str]:

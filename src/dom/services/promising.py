@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from dom.adapters import inventory_store as store
 from dom.adapters import repositories as repo
 from dom.adapters.database import reading
+from dom.adapters.network_cache import network
 from dom.adapters.tables import products as products_table
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import Action, Principal
@@ -64,7 +65,8 @@ def promise_cart(
     channel = principal.channel or channel
     skus = sorted({line.sku for line in cart})
     with reading(engine) as connection:
-        nodes_by_id = {node.id: node for node in repo.list_nodes(connection)}
+        current = network(connection)
+        nodes_by_id = current.by_id
         unknown = sorted(set(skus) - existing(connection, products_table.c.sku, set(skus)))
         if unknown:
             raise InvalidInput([Problem("lines.sku", f"unknown SKU {sku!r}") for sku in unknown])
@@ -72,13 +74,12 @@ def promise_cart(
         eligible = eligible_among(nodes_by_id.values(), method, moment)
         if channel is not None:
             eligible -= store.excluded_nodes(connection, channel)
-        positions = store.read_positions(connection, moment, skus=skus)
+        units = store.available_units(connection, moment, skus, method, eligible)
         products = {p.sku: p for p in repo.get_products(connection, skus)}
-        services = repo.list_services(connection)
+        services = list(current.services)
     stock: dict[str, dict[str, int]] = {}
-    for position in positions:
-        if position.node_id in eligible:
-            stock.setdefault(position.node_id, {})[position.sku] = position.available_for(method)
+    for (sku, node_id), count in units.items():
+        stock.setdefault(node_id, {})[sku] = count
     if pickup_store is not None:
         return CartPromise((), (), _pickup(pickup_store, cart, stock, nodes_by_id, moment))
     assert destination is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from dom.domain.carriers import CarrierService
 from dom.domain.catalog import Product
@@ -103,7 +104,8 @@ def plan_violations(
             found.append(f"{where}: {service.key} is slower than {order.service_level}")
         if order.promise_by is not None and shipment.deliver_on > order.promise_by:
             found.append(f"{where}: arrives {shipment.deliver_on}, promised {order.promise_by}")
-        if shipment.ship_on < now.date() or shipment.deliver_on < shipment.ship_on:
+        today = now.astimezone(ZoneInfo(node.timezone)).date()  # ship dates are local
+        if shipment.ship_on < today or shipment.deliver_on < shipment.ship_on:
             found.append(f"{where}: ships {shipment.ship_on}, arrives {shipment.deliver_on}")
     for (node_id, sku), units in sorted(taken.items()):
         offer = by_node[node_id]

@@ -1,0 +1,50 @@
+"""The network (nodes and carrier services with their rate tables), read once per change.
+
+Each process keeps the last network it read per database and checks one token on every use;
+whoever writes a node or a service changes the token in the same transaction (see
+`repositories.network_changed`), so no process ever works from a stale network, and any number
+of processes can share one database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from dom.adapters import repositories as repo
+from dom.domain.carriers import CarrierService
+from dom.domain.network import Node
+from dom.domain.sourcing.rates import DateBook, RateBook
+
+
+@dataclass(frozen=True)
+class Network:
+    token: str | None
+    nodes: tuple[Node, ...]
+    by_id: Mapping[str, Node]
+    services: tuple[CarrierService, ...]
+    #: freight tables and ship dates for these very nodes and services, kept with them
+    rates: RateBook = field(default_factory=RateBook, compare=False)
+    dates: DateBook = field(default_factory=DateBook, compare=False)
+
+
+_cache: dict[str, Network] = {}
+_lock = threading.Lock()
+
+
+def network(connection: Connection) -> Network:
+    """The network as of this transaction (its token is read first, so a snapshot is never
+    older than the token it is kept under)."""
+    token = repo.network_token(connection)
+    key = connection.engine.url.render_as_string(hide_password=True)
+    found = _cache.get(key)
+    if found is not None and token is not None and found.token == token:
+        return found
+    nodes = tuple(repo.list_nodes(connection))
+    fresh = Network(token, nodes, {n.id: n for n in nodes}, tuple(repo.list_services(connection)))
+    with _lock:
+        _cache[key] = fresh
+    return fresh

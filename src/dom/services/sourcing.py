@@ -1,0 +1,263 @@
+"""Route an order: choose its profile, read what each node can give, run the engine; on commit,
+allocate the plan's units in the same transaction as its record, or try again from a fresh read
+if a racing writer took them first."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from dom.adapters import inventory_store as store
+from dom.adapters import repositories as repo
+from dom.adapters import sourcing_store
+from dom.adapters.database import reading, writing
+from dom.adapters.network_cache import Network, network
+from dom.adapters.zip_directory import ZipDirectory
+from dom.domain.access import Action, Principal
+from dom.domain.errors import InvalidInput, NotFound, Problem
+from dom.domain.inventory import InsufficientStock, Method
+from dom.domain.sourcing.engine import route
+from dom.domain.sourcing.model import Offer, Order, OrderLine, Plan
+from dom.domain.sourcing.profiles import OrderFacts, Profile, select_profile
+from dom.services import profiles as registry
+from dom.services.inventory import allocate_units, check_names, deallocate_units, eligible_among
+from dom.services.plan_records import plan_from_record, plan_to_record
+
+#: Attempts to commit a plan when racing writers keep taking the units it chose.
+COMMIT_TRIES = 3
+
+
+@dataclass(frozen=True)
+class SourcingRequest:
+    """An order as the routing engine needs it, with the facts profile rules look at."""
+
+    order_id: str
+    lines: tuple[OrderLine, ...]
+    zip_code: str
+    residential: bool = True
+    service_level: str = "ground"
+    promise_by: date | None = None
+    facts: OrderFacts = field(default_factory=OrderFacts)
+    #: route under this profile (its active version) instead of the one the rules select
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A routing decision: the plan, the profile that made it and why that profile."""
+
+    id: str | None  # None for a dry run: nothing was recorded or allocated
+    order_id: str
+    plan: Plan
+    profile: str
+    profile_version: int
+    rule: str | None  # the selection rule that chose the profile; None: fallback or asked
+    committed: bool
+    decided_at: datetime
+
+
+def plan(
+    engine: Engine,
+    principal: Principal,
+    zips: ZipDirectory,
+    request: SourcingRequest,
+    now: datetime | None = None,
+) -> Decision:
+    """Route the order and say why; nothing is held, allocated or recorded."""
+    principal.require(Action.READ_INVENTORY)
+    moment = now or datetime.now(UTC)
+    order, facts = _order(zips, request)
+    with reading(engine) as connection:
+        return _decide(connection, engine, principal, request, order, facts, moment)
+
+
+def commit(
+    engine: Engine,
+    principal: Principal,
+    zips: ZipDirectory,
+    request: SourcingRequest,
+    now: datetime | None = None,
+) -> Decision:
+    """Route the order and allocate its plan atomically with the decision's record."""
+    principal.require(Action.RESERVE)
+    moment = now or datetime.now(UTC)
+    order, facts = _order(zips, request)
+    for attempt in range(1, COMMIT_TRIES + 1):
+        try:
+            with writing(engine) as connection:
+                decided = _decide(connection, engine, principal, request, order, facts, moment)
+                decided = replace(decided, id=secrets.token_hex(8), committed=True)
+                allocate_units(connection, _units(decided.plan), moment)
+                sourcing_store.insert_decision(connection, decision_row(decided, principal))
+                return decided
+        except InsufficientStock:
+            if attempt == COMMIT_TRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def release(engine: Engine, principal: Principal, decision_id: str) -> Decision:
+    """Give a committed decision's units back (the order was cancelled before release)."""
+    principal.require(Action.RESERVE)
+    moment = datetime.now(UTC)
+    with writing(engine) as connection:
+        row = sourcing_store.lock_decision(connection, decision_id)
+        if row is None or not row.committed:
+            raise NotFound("committed decision", decision_id)
+        decided = decision_from_row(row)
+        deallocate_units(connection, _units(decided.plan), moment)
+        sourcing_store.mark_released(connection, decision_id, moment)
+    return replace(decided, committed=False)
+
+
+def decision(engine: Engine, principal: Principal, decision_id: str) -> Decision:
+    principal.require(Action.READ_INVENTORY)
+    with reading(engine) as connection:
+        row = sourcing_store.get_decision(connection, decision_id)
+    if row is None:
+        raise NotFound("decision", decision_id)
+    return decision_from_row(row)
+
+
+# ---- reading the network ----------------------------------------------------------------------
+
+
+def _order(zips: ZipDirectory, request: SourcingRequest) -> tuple[Order, OrderFacts]:
+    problems: list[Problem] = []
+    if not request.order_id.strip():
+        problems.append(Problem("order_id", "is required"))
+    if not request.lines:
+        problems.append(Problem("lines", "route at least one line"))
+    seen: set[str] = set()
+    for index, line in enumerate(request.lines):
+        if line.quantity <= 0:
+            problems.append(Problem(f"lines.{index}.quantity", "must be a positive whole number"))
+        if line.line_id in seen:
+            problems.append(Problem(f"lines.{index}.line_id", f"{line.line_id!r} appears twice"))
+        seen.add(line.line_id)
+    place = zips.lookup(request.zip_code)
+    if place is None or not place.has_location:
+        problems.append(Problem("zip", f"unknown ZIP code {request.zip_code}"))
+    if problems:
+        raise InvalidInput(problems)
+    assert place is not None
+    order = Order(
+        request.order_id,
+        request.lines,
+        place.location,
+        request.service_level,
+        request.promise_by,
+        request.residential,
+    )
+    facts = replace(request.facts, service_level=request.service_level, region=place.state)
+    return order, facts
+
+
+def _decide(
+    connection: Connection,
+    engine: Engine,
+    principal: Principal,
+    request: SourcingRequest,
+    order: Order,
+    facts: OrderFacts,
+    now: datetime,
+) -> Decision:
+    profile, version, rule = _profile_for(engine, request, facts)
+    skus = sorted({line.sku for line in order.lines})
+    check_names(connection, skus, [], "lines")
+    current = network(connection)
+    offers = _offers(connection, current, skus, principal.channel or facts.channel, now)
+    products = {p.sku: p for p in repo.get_products(connection, skus)}
+    found = route(
+        order, offers, products, current.services, profile, now, current.rates, current.dates
+    )
+    return Decision(None, order.id, found, profile.name, version, rule, False, now)
+
+
+def _profile_for(
+    engine: Engine, request: SourcingRequest, facts: OrderFacts
+) -> tuple[Profile, int, str | None]:
+    routing = registry.active_routing(engine)
+    if request.profile is not None:
+        if request.profile not in routing.profiles:
+            raise InvalidInput([Problem("profile", f"no active profile named {request.profile!r}")])
+        return routing.profiles[request.profile], routing.versions[request.profile], None
+    chosen = select_profile(routing.rules, routing.fallback, facts)
+    return routing.profiles[chosen.profile], routing.versions[chosen.profile], chosen.rule
+
+
+def _offers(
+    connection: Connection,
+    current: Network,
+    skus: Sequence[str],
+    channel: str | None,
+    now: datetime,
+) -> list[Offer]:
+    """What each shipping node can give of these SKUs now, within the channel's group."""
+    nodes = current.by_id
+    eligible = eligible_among(nodes.values(), Method.SHIP, now)
+    if channel is not None:
+        eligible -= store.excluded_nodes(connection, channel)
+    stock: dict[str, dict[str, int]] = {}
+    for (sku, node_id), units in store.available_units(
+        connection, now, skus, Method.SHIP, eligible
+    ).items():
+        stock.setdefault(node_id, {})[sku] = units
+    # Capacity used today is not tracked until orders are (issue #5): a node has its full day.
+    return [
+        Offer(
+            nodes[node_id],
+            available,
+            units_left_today=nodes[node_id].capacity.units_per_day,
+            orders_left_today=nodes[node_id].capacity.orders_per_day,
+        )
+        for node_id, available in sorted(stock.items())
+    ]
+
+
+def _units(plan: Plan) -> dict[tuple[str, str], int]:
+    units: dict[tuple[str, str], int] = {}
+    for shipment in plan.shipments:
+        for line in shipment.lines:
+            key = (line.sku, shipment.node_id)
+            units[key] = units.get(key, 0) + line.quantity
+    return units
+
+
+# ---- records --------------------------------------------------------------------------------
+
+
+def decision_row(decided: Decision, principal: Principal) -> dict[str, Any]:
+    assert decided.id is not None
+    return {
+        "id": decided.id,
+        "order_id": decided.order_id,
+        "profile": decided.profile,
+        "profile_version": decided.profile_version,
+        "rule": decided.rule,
+        "status": decided.plan.status.value,
+        "objective": decided.plan.costs.objective,
+        "committed": decided.committed,
+        "plan": plan_to_record(decided.plan),
+        "decided_at": decided.decided_at,
+        "decided_by": principal.name,
+        "released_at": None,
+    }
+
+
+def decision_from_row(row: Any) -> Decision:
+    return Decision(
+        row.id,
+        row.order_id,
+        plan_from_record(row.plan),
+        row.profile,
+        row.profile_version,
+        row.rule,
+        bool(row.committed),
+        row.decided_at,
+    )

@@ -1,0 +1,151 @@
+"""Routing over real HTTP: a dry run holds nothing, a commit allocates its plan atomically and a
+release gives it back; bad orders are refused whole, naming each field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e import test_inventory_api
+from tests.e2e.test_inventory_api import event, position, problem
+from tests.support.factories import node_record, product_record, service_record, store_record
+
+stocked = test_inventory_api.stocked  # the fixture: dc-columbus with 10 units of SKU-1
+
+
+@pytest.fixture
+def network(stocked: httpx.Client) -> httpx.Client:
+    """dc-columbus (OH) and a Chicago store with SKU-1 and SKU-2, and a far DC in Reno."""
+    more = {
+        "nodes": [node_record("dc-reno", zip="89502"), store_record("store-a")],
+        "products": [product_record("SKU-2")],
+        "carrier_services": [service_record(max_lb=50)],
+    }
+    assert stocked.post("/v1/master-data/import", json=more).status_code == 200
+    counts = [
+        event("s1", "snapshot", 4, node_id="store-a"),
+        event("s2", "snapshot", 4, node_id="store-a", sku="SKU-2"),
+        event("r1", "snapshot", 8, node_id="dc-reno", sku="SKU-2"),
+    ]
+    assert stocked.post("/v1/inventory/events", json={"events": counts}).status_code == 200
+    return stocked
+
+
+def order(*lines: tuple[str, int], zip_code: str = "43215", **extra: Any) -> dict[str, Any]:
+    return {
+        "order_id": "web-1",
+        "lines": [{"sku": sku, "quantity": q} for sku, q in lines],
+        "zip": zip_code,
+        **extra,
+    }
+
+
+def nodes_of(decision: dict[str, Any]) -> list[str]:
+    return sorted(s["node_id"] for s in decision["plan"]["shipments"])
+
+
+class TestPlanning:
+    def test_a_dry_run_explains_its_plan_and_holds_nothing(self, network: httpx.Client) -> None:
+        made = network.post("/v1/sourcing/plan", json=order(("SKU-1", 2)))
+        assert made.status_code == 200, made.text
+        decision = made.json()
+        assert decision["id"] is None and decision["committed"] is False
+        assert nodes_of(decision) == ["dc-columbus"]
+        plan = decision["plan"]
+        assert plan["status"] == "optimal" and plan["gap"] == 0
+        assert plan["money"] == pytest.approx(
+            plan["costs"]["shipping"] + plan["costs"]["handling"], abs=0.01
+        )
+        assert "dc-columbus" in plan["explanation"]["why"]
+        assert decision["profile"] == "lowest-cost"
+        assert position(network)["allocated"] == 0
+
+    def test_a_cart_no_node_holds_whole_is_split_and_each_line_says_where(
+        self, network: httpx.Client
+    ) -> None:
+        decision = network.post("/v1/sourcing/plan", json=order(("SKU-1", 6), ("SKU-2", 1))).json()
+        shipped = {
+            (line["sku"], s["node_id"])
+            for s in decision["plan"]["shipments"]
+            for line in s["lines"]
+        }
+        assert ("SKU-1", "dc-columbus") in shipped
+        assert decision["plan"]["unfilled"] == []
+
+    def test_a_line_nobody_stocks_is_unfilled_with_its_reason(self, network: httpx.Client) -> None:
+        nothing = {"products": [product_record("SKU-9")]}
+        assert network.post("/v1/master-data/import", json=nothing).status_code == 200
+        decision = network.post("/v1/sourcing/plan", json=order(("SKU-1", 1), ("SKU-9", 2))).json()
+        [unfilled] = decision["plan"]["unfilled"]
+        assert (unfilled["sku"], unfilled["reason"]) == ("SKU-9", "no_stock")
+
+
+class TestCommitting:
+    def test_a_commit_allocates_the_plan_and_a_release_gives_it_back(
+        self, network: httpx.Client
+    ) -> None:
+        made = network.post("/v1/sourcing/decisions", json=order(("SKU-1", 3)))
+        assert made.status_code == 201, made.text
+        decision = made.json()
+        assert decision["committed"] is True and decision["id"]
+        assert position(network)["allocated"] == 3
+        read = network.get(f"/v1/sourcing/decisions/{decision['id']}").json()
+        assert read["plan"] == decision["plan"]
+
+        released = network.post(f"/v1/sourcing/decisions/{decision['id']}/release")
+        assert released.status_code == 200
+        assert position(network)["allocated"] == 0
+        problem(network.post(f"/v1/sourcing/decisions/{decision['id']}/release"), 404, "not_found")
+
+    def test_commits_never_allocate_more_than_there_is(self, network: httpx.Client) -> None:
+        for _ in range(3):
+            assert (
+                network.post("/v1/sourcing/decisions", json=order(("SKU-1", 4))).status_code == 201
+            )
+        after = [position(network, node=n) for n in ("dc-columbus", "store-a")]
+        assert sum(p["allocated"] for p in after) == 12
+        assert all(p["allocated"] <= p["on_hand"] for p in after)
+
+    def test_a_retried_commit_with_its_idempotency_key_allocates_once(
+        self, network: httpx.Client
+    ) -> None:
+        headers = {"Idempotency-Key": "order-web-1"}
+        first = network.post("/v1/sourcing/decisions", json=order(("SKU-1", 2)), headers=headers)
+        again = network.post("/v1/sourcing/decisions", json=order(("SKU-1", 2)), headers=headers)
+        assert again.json()["id"] == first.json()["id"]
+        assert position(network)["allocated"] == 2
+
+
+class TestBadOrders:
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"zip": "00000"}, "zip"),
+            ({"zip": "1234"}, "zip"),
+            ({"lines": [{"sku": "NOPE", "quantity": 1}]}, "lines.sku"),
+            ({"lines": [{"sku": "SKU-1", "quantity": 0}]}, "lines.0.quantity"),
+            ({"lines": []}, "lines"),
+            (
+                {
+                    "lines": [
+                        {"line_id": "a", "sku": "SKU-1", "quantity": 1},
+                        {"line_id": "a", "sku": "SKU-2", "quantity": 1},
+                    ]
+                },
+                "lines.1.line_id",
+            ),
+            ({"profile": "no-such-profile"}, "profile"),
+            ({"order_id": ""}, "order_id"),
+            ({"service_level": "Warp Speed"}, "service_level"),
+        ],
+    )
+    @pytest.mark.parametrize("path", ["/v1/sourcing/plan", "/v1/sourcing/decisions"])
+    def test_a_bad_order_is_refused_naming_the_field_and_allocates_nothing(
+        self, network: httpx.Client, changes: dict[str, Any], field: str, path: str
+    ) -> None:
+        body = {**order(("SKU-1", 1)), **changes}
+        refused = problem(network.post(path, json=body), 422, "invalid_input")
+        assert field in [e["field"] for e in refused["errors"]]
+        assert position(network)["allocated"] == 0
