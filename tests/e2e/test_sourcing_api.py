@@ -82,6 +82,36 @@ class TestPlanning:
         assert (unfilled["sku"], unfilled["reason"]) == ("SKU-9", "no_stock")
 
 
+class TestDraftProfiles:
+    def test_a_draft_profile_can_be_tried_on_an_order_before_it_is_activated(
+        self, network: httpx.Client
+    ) -> None:
+        stores_only = {
+            "name": "lowest-cost",
+            "constraints": {"node_types": ["store"]},
+        }
+        saved = network.post("/v1/sourcing/profiles", json=stores_only)
+        assert saved.status_code == 201, saved.text
+        version = saved.json()["version"]
+        body = order(("SKU-1", 1), profile="lowest-cost", profile_version=version)
+
+        tried = network.post("/v1/sourcing/plan", json=body).json()
+        active = network.post("/v1/sourcing/plan", json=order(("SKU-1", 1))).json()
+
+        assert (tried["profile_version"], nodes_of(tried)) == (version, ["store-a"])
+        assert (active["profile_version"], nodes_of(active)) == (1, ["dc-columbus"])
+        assert tried["plan"]["explanation"]["excluded"]["dc-columbus"].startswith("node type")
+
+    def test_a_draft_cannot_allocate_and_an_unknown_version_is_named(
+        self, network: httpx.Client
+    ) -> None:
+        body = order(("SKU-1", 1), profile="lowest-cost", profile_version=9)
+        problem(network.post("/v1/sourcing/plan", json=body), 422, "invalid_input")
+        refused = problem(network.post("/v1/sourcing/decisions", json=body), 422, "invalid_input")
+        assert refused["errors"][0]["field"] == "profile_version"
+        assert position(network)["allocated"] == 0
+
+
 class TestCommitting:
     def test_a_commit_allocates_the_plan_and_a_release_gives_it_back(
         self, network: httpx.Client

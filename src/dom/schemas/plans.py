@@ -56,6 +56,9 @@ class SourcingIn(BaseModel):
     profile: str | None = Field(
         default=None, max_length=64, description="route under this profile, not the rules' choice"
     )
+    profile_version: int | None = Field(
+        default=None, ge=1, description="dry runs: this version of `profile`, a draft included"
+    )
 
 
 class CostsView(BaseModel):

@@ -45,6 +45,8 @@ class SourcingRequest:
     facts: OrderFacts = field(default_factory=OrderFacts)
     #: route under this profile (its active version) instead of the one the rules select
     profile: str | None = None
+    #: with `profile`: this version of it, a draft included — a dry run before activation
+    profile_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,10 @@ def commit(
 ) -> Decision:
     """Route the order and allocate its plan atomically with the decision's record."""
     principal.require(Action.RESERVE)
+    if request.profile_version is not None:
+        raise InvalidInput(
+            [Problem("profile_version", "only a dry run may use a profile version not active")]
+        )
     moment = now or datetime.now(UTC)
     order, facts = _order(zips, request)
     for attempt in range(1, COMMIT_TRIES + 1):
@@ -182,6 +188,14 @@ def _decide(
 def _profile_for(
     engine: Engine, request: SourcingRequest, facts: OrderFacts
 ) -> tuple[Profile, int, str | None]:
+    if request.profile_version is not None:
+        if request.profile is None:
+            raise InvalidInput([Problem("profile", "name the profile whose version to try")])
+        try:
+            tried = registry.profile_version(engine, request.profile, request.profile_version)
+        except NotFound as missing:
+            raise InvalidInput([Problem("profile_version", str(missing))]) from missing
+        return tried, request.profile_version, None
     routing = registry.active_routing(engine)
     if request.profile is not None:
         if request.profile not in routing.profiles:

@@ -36,6 +36,7 @@ def request_of(body: SourcingIn) -> sourcing.SourcingRequest:
             value=body.value,
         ),
         profile=body.profile,
+        profile_version=body.profile_version,
     )
 
 
