@@ -148,6 +148,92 @@ class TestCommitting:
         assert position(network)["allocated"] == 2
 
 
+class TestRerouting:
+    def commit(self, client: httpx.Client, *lines: tuple[str, int], zip_code: str) -> Any:
+        # Fastest: the nearby store wins over the cheaper far DC, which takes what it gives back.
+        body = order(*lines, zip_code=zip_code, profile="fastest")
+        made = client.post("/v1/sourcing/decisions", json=body)
+        assert made.status_code == 201, made.text
+        return made.json()
+
+    def test_lines_a_store_cannot_find_go_elsewhere_and_its_units_come_back(
+        self, network: httpx.Client
+    ) -> None:
+        decision = self.commit(network, ("SKU-2", 1), zip_code="60601")  # Chicago: the store
+        assert nodes_of(decision) == ["store-a"]
+
+        moved = network.post(
+            f"/v1/sourcing/decisions/{decision['id']}/reroute",
+            json={"node_id": "store-a", "reason": "not_found"},
+        )
+
+        assert moved.status_code == 200, moved.text
+        assert nodes_of(moved.json()) == ["dc-reno"]
+        [entry] = moved.json()["history"]
+        assert (entry["node_id"], entry["reason"], entry["to"]) == (
+            "store-a",
+            "not_found",
+            ["dc-reno"],
+        )
+        assert position(network, sku="SKU-2", node="store-a")["allocated"] == 0
+        assert position(network, sku="SKU-2", node="dc-reno")["allocated"] == 1
+        again = network.get(f"/v1/sourcing/decisions/{decision['id']}").json()
+        assert again["plan"] == moved.json()["plan"]
+
+    def test_only_the_lines_given_back_move_and_the_rest_stays(self, network: httpx.Client) -> None:
+        decision = self.commit(network, ("SKU-1", 1), ("SKU-2", 1), zip_code="60601")
+        assert nodes_of(decision) == ["store-a"]
+        line_of = {
+            line["sku"]: line["line_id"]
+            for s in decision["plan"]["shipments"]
+            for line in s["lines"]
+        }
+        moved = network.post(
+            f"/v1/sourcing/decisions/{decision['id']}/reroute",
+            json={"node_id": "store-a", "line_ids": [line_of["SKU-2"]], "reason": "damaged"},
+        ).json()
+        shipped = {
+            (line["sku"], s["node_id"]) for s in moved["plan"]["shipments"] for line in s["lines"]
+        }
+        assert shipped == {("SKU-1", "store-a"), ("SKU-2", "dc-reno")}
+        assert position(network, sku="SKU-1", node="store-a")["allocated"] == 1
+        assert position(network, sku="SKU-2", node="store-a")["allocated"] == 0
+        assert moved["plan"]["costs"]["objective"] == pytest.approx(
+            sum(s["costs"]["objective"] for s in moved["plan"]["shipments"])
+            - moved["plan"]["shipments"][0]["costs"]["split_penalty"],
+            abs=0.01,
+        )
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"node_id": "dc-reno", "reason": "not_found"}, "node_id"),
+            ({"node_id": "store-a", "line_ids": ["nope"], "reason": "x"}, "line_ids"),
+            ({"node_id": "store-a", "reason": ""}, "reason"),
+        ],
+    )
+    def test_a_bad_reroute_is_refused_and_changes_nothing(
+        self, network: httpx.Client, body: dict[str, Any], field: str
+    ) -> None:
+        decision = self.commit(network, ("SKU-2", 1), zip_code="60601")
+        path = f"/v1/sourcing/decisions/{decision['id']}/reroute"
+        refused = problem(network.post(path, json=body), 422, "invalid_input")
+        assert field in [e["field"] for e in refused["errors"]]
+        assert position(network, sku="SKU-2", node="store-a")["allocated"] == 1
+
+    def test_a_released_decision_cannot_be_rerouted(self, network: httpx.Client) -> None:
+        decision = self.commit(network, ("SKU-2", 1), zip_code="60601")
+        network.post(f"/v1/sourcing/decisions/{decision['id']}/release")
+        problem(
+            network.post(
+                f"/v1/sourcing/decisions/{decision['id']}/reroute",
+                json={"node_id": "store-a", "reason": "not_found"},
+            ),
+            404,
+            "not_found",
+        )
+
+
 class TestBadOrders:
     @pytest.mark.parametrize(
         ("changes", "field"),

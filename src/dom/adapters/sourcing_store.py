@@ -32,3 +32,9 @@ def mark_released(connection: Connection, decision_id: str, now: datetime) -> No
         .where(sourcing_decisions.c.id == decision_id)
         .values(committed=False, released_at=now)
     )
+
+
+def update_decision(connection: Connection, decision_id: str, values: dict[str, Any]) -> None:
+    connection.execute(
+        update(sourcing_decisions).where(sourcing_decisions.c.id == decision_id).values(**values)
+    )

@@ -332,6 +332,8 @@ sourcing_decisions = Table(
     Column("decided_at", UtcDateTime, nullable=False),
     Column("decided_by", String(100), nullable=False),
     Column("released_at", UtcDateTime),
+    Column("request", JSON),  # the order as routed, to route its lines again
+    Column("history", JSON),  # re-routings: when, from which node, which lines, why
     Index("ix_sourcing_decisions_order_id", "order_id"),
 )
 

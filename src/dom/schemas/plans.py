@@ -136,6 +136,26 @@ class PlanView(BaseModel):
     explanation: ExplanationView
 
 
+class ReroutedView(BaseModel):
+    at: datetime
+    node_id: str
+    line_ids: list[str]
+    reason: str
+    to: list[str] = Field(description="nodes the lines went to; empty: left unfilled")
+
+
+class RerouteIn(BaseModel):
+    model_config = Strict
+
+    node_id: str = Field(min_length=1, max_length=64, description="the node giving lines back")
+    line_ids: list[str] | None = Field(
+        default=None, min_length=1, max_length=100, description="default: all it ships"
+    )
+    reason: str = Field(
+        min_length=1, max_length=100, description="not_found, damaged, short_pick, paused…"
+    )
+
+
 class DecisionView(BaseModel):
     id: str | None = Field(description="null for a dry run")
     order_id: str
@@ -145,3 +165,4 @@ class DecisionView(BaseModel):
     committed: bool
     decided_at: datetime
     plan: PlanView
+    history: list[ReroutedView] = Field(default_factory=list)

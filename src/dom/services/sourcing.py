@@ -5,7 +5,7 @@ if a racing writer took them first."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,14 +19,15 @@ from dom.adapters.database import reading, writing
 from dom.adapters.network_cache import Network, network
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import Action, Principal
+from dom.domain.catalog import Product
 from dom.domain.errors import InvalidInput, NotFound, Problem
 from dom.domain.inventory import InsufficientStock, Method
 from dom.domain.sourcing.engine import route
-from dom.domain.sourcing.model import Offer, Order, OrderLine, Plan
+from dom.domain.sourcing.model import Costs, Offer, Order, OrderLine, Plan, ShipmentLine
 from dom.domain.sourcing.profiles import OrderFacts, Profile, select_profile
 from dom.services import profiles as registry
 from dom.services.inventory import allocate_units, check_names, deallocate_units, eligible_among
-from dom.services.plan_records import plan_from_record, plan_to_record
+from dom.services.plan_records import plain, plan_from_record, plan_to_record
 
 #: Attempts to commit a plan when racing writers keep taking the units it chose.
 COMMIT_TRIES = 3
@@ -61,6 +62,18 @@ class Decision:
     rule: str | None  # the selection rule that chose the profile; None: fallback or asked
     committed: bool
     decided_at: datetime
+    history: tuple[Rerouted, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rerouted:
+    """Lines a node gave back (rejected, short-picked, paused), routed again without it."""
+
+    at: datetime
+    node_id: str
+    line_ids: tuple[str, ...]
+    reason: str
+    to: tuple[str, ...]  # the nodes they were routed to; empty: left unfilled
 
 
 def plan(
@@ -99,7 +112,8 @@ def commit(
                 decided = _decide(connection, engine, principal, request, order, facts, moment)
                 decided = replace(decided, id=secrets.token_hex(8), committed=True)
                 allocate_units(connection, _units(decided.plan), moment)
-                sourcing_store.insert_decision(connection, decision_row(decided, principal))
+                row = decision_row(decided, principal) | {"request": request_record(request)}
+                sourcing_store.insert_decision(connection, row)
                 return decided
         except InsufficientStock:
             if attempt == COMMIT_TRIES:
@@ -119,6 +133,157 @@ def release(engine: Engine, principal: Principal, decision_id: str) -> Decision:
         deallocate_units(connection, _units(decided.plan), moment)
         sourcing_store.mark_released(connection, decision_id, moment)
     return replace(decided, committed=False)
+
+
+def reroute(
+    engine: Engine,
+    principal: Principal,
+    zips: ZipDirectory,
+    decision_id: str,
+    node_id: str,
+    line_ids: Sequence[str] | None,
+    reason: str,
+    now: datetime | None = None,
+) -> Decision:
+    """A node gives lines back (not found, damaged, short-picked, paused): release them there
+    and route only them again, without that node; the rest of the plan stands."""
+    principal.require(Action.RESERVE)
+    moment = now or datetime.now(UTC)
+    if not reason.strip():
+        raise InvalidInput([Problem("reason", "say why the node gives the lines back")])
+    for attempt in range(1, COMMIT_TRIES + 1):
+        try:
+            with writing(engine) as connection:
+                return _reroute_once(
+                    connection, engine, zips, decision_id, node_id, line_ids, reason, moment
+                )
+        except InsufficientStock:
+            if attempt == COMMIT_TRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _reroute_once(
+    connection: Connection,
+    engine: Engine,
+    zips: ZipDirectory,
+    decision_id: str,
+    node_id: str,
+    line_ids: Sequence[str] | None,
+    reason: str,
+    now: datetime,
+) -> Decision:
+    row = sourcing_store.lock_decision(connection, decision_id)
+    if row is None or not row.committed or row.request is None:
+        raise NotFound("committed decision", decision_id)
+    decided = decision_from_row(row)
+    at_node = [s for s in decided.plan.shipments if s.node_id == node_id]
+    if not at_node:
+        raise InvalidInput(
+            [Problem("node_id", f"decision {decision_id} ships nothing from {node_id}")]
+        )
+    held = [line for s in at_node for line in s.lines]
+    wanted = set(line_ids) if line_ids is not None else {line.line_id for line in held}
+    unknown = sorted(wanted - {line.line_id for line in held})
+    if unknown:
+        raise InvalidInput(
+            [Problem("line_ids", f"{', '.join(unknown)} do not ship from {node_id}")]
+        )
+    given_back = [line for line in held if line.line_id in wanted]
+    kept = [line for line in held if line.line_id not in wanted]
+    deallocate_units(connection, _line_units(node_id, given_back), now)
+    request = request_from_record(row.request)
+    profile = registry.profile_version(engine, decided.profile, decided.profile_version)
+    current = network(connection)
+    skus = sorted({line.sku for line in given_back})
+    offers = [
+        o
+        for o in _offers(connection, current, skus, request.facts.channel, now)
+        if o.node.id != node_id
+    ]
+    skus_held = sorted({line.sku for line in held})
+    products = {p.sku: p for p in repo.get_products(connection, skus_held)}
+    again, _ = _order(zips, replace(request, lines=_order_lines(given_back)))
+    routed = route(
+        again, offers, products, current.services, profile, now, current.rates, current.dates
+    )
+    allocate_units(connection, _units(routed), now)
+    remaining = _remaining(request, node_id, kept, products, current, profile, zips, now)
+    plan = _merged(decided.plan, node_id, remaining, routed)
+    history = (
+        *decided.history,
+        Rerouted(
+            now, node_id, tuple(sorted(wanted)), reason, tuple(s.node_id for s in routed.shipments)
+        ),
+    )
+    sourcing_store.update_decision(
+        connection,
+        decision_id,
+        {
+            "plan": plan_to_record(plan),
+            "objective": plan.costs.objective,
+            "status": plan.status.value,
+            "history": [plain(h) for h in history],
+        },
+    )
+    return replace(decided, plan=plan, history=history)
+
+
+def _line_units(node_id: str, lines: Sequence[ShipmentLine]) -> dict[tuple[str, str], int]:
+    units: dict[tuple[str, str], int] = {}
+    for line in lines:
+        units[(line.sku, node_id)] = units.get((line.sku, node_id), 0) + line.quantity
+    return units
+
+
+def _order_lines(lines: Sequence[ShipmentLine]) -> tuple[OrderLine, ...]:
+    return tuple(OrderLine(line.line_id, line.sku, line.quantity) for line in lines)
+
+
+def _remaining(
+    request: SourcingRequest,
+    node_id: str,
+    kept: Sequence[ShipmentLine],
+    products: Mapping[str, Product],
+    current: Network,
+    profile: Profile,
+    zips: ZipDirectory,
+    now: datetime,
+) -> Plan | None:
+    """The node's shipment of the lines it kept, priced again (its units stay allocated)."""
+    if not kept:
+        return None
+    order, _ = _order(zips, replace(request, lines=_order_lines(kept)))
+    units = {sku: n for (sku, _), n in _line_units(node_id, kept).items()}
+    offer = Offer(current.by_id[node_id], units)
+    return route(
+        order, [offer], products, current.services, profile, now, current.rates, current.dates
+    )
+
+
+def _merged(before: Plan, node_id: str, remaining: Plan | None, routed: Plan) -> Plan:
+    others = [s for s in before.shipments if s.node_id != node_id]
+    kept = list(remaining.shipments) if remaining is not None else []
+    shipments = (*others, *kept, *routed.shipments)
+    costs = sum((s.costs for s in shipments), Costs())
+    credit = before.costs.split_penalty - sum(s.costs.split_penalty for s in before.shipments)
+    costs = replace(
+        costs, split_penalty=costs.split_penalty + credit, objective=costs.objective + credit
+    )
+    explanation = replace(
+        routed.explanation,
+        why=f"{len(routed.shipments)} re-routed shipment(s) without {node_id}: "
+        + routed.explanation.why,
+    )
+    return replace(
+        before,
+        shipments=shipments,
+        unfilled=(*before.unfilled, *routed.unfilled),
+        costs=costs,
+        status=routed.status if routed.shipments else before.status,
+        explanation=explanation,
+        bound=min(before.bound, costs.objective),
+    )
 
 
 def decision(engine: Engine, principal: Principal, decision_id: str) -> Decision:
@@ -274,4 +439,36 @@ def decision_from_row(row: Any) -> Decision:
         row.rule,
         bool(row.committed),
         row.decided_at,
+        tuple(
+            Rerouted(
+                datetime.fromisoformat(h["at"]),
+                h["node_id"],
+                tuple(h["line_ids"]),
+                h["reason"],
+                tuple(h["to"]),
+            )
+            for h in row.history or ()
+        ),
+    )
+
+
+def request_record(request: SourcingRequest) -> dict[str, Any]:
+    record: dict[str, Any] = plain(request)
+    record["facts"]["tags"] = sorted(request.facts.tags)
+    return record
+
+
+def request_from_record(record: Mapping[str, Any]) -> SourcingRequest:
+    facts = dict(record["facts"])
+    facts["tags"] = frozenset(facts["tags"])
+    return SourcingRequest(
+        order_id=record["order_id"],
+        lines=tuple(OrderLine(**line) for line in record["lines"]),
+        zip_code=record["zip_code"],
+        residential=record["residential"],
+        service_level=record["service_level"],
+        promise_by=date.fromisoformat(record["promise_by"]) if record["promise_by"] else None,
+        facts=OrderFacts(**facts),
+        profile=record["profile"],
+        profile_version=record["profile_version"],
     )

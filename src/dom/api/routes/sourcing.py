@@ -10,7 +10,7 @@ from dom.api.deps import EngineDep, PrincipalDep, ZipsDep
 from dom.api.idempotency import IdempotencyKeyDep, run_once
 from dom.domain.sourcing.model import OrderLine
 from dom.domain.sourcing.profiles import OrderFacts
-from dom.schemas.plans import DecisionView, SourcingIn
+from dom.schemas.plans import DecisionView, RerouteIn, SourcingIn
 from dom.services import sourcing
 from dom.services.plan_records import plain, plan_to_record
 
@@ -94,3 +94,21 @@ def decision(decision_id: str, engine: EngineDep, principal: PrincipalDep) -> di
 )
 def release(decision_id: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     return view(sourcing.release(engine, principal, decision_id))
+
+
+@router.post(
+    "/v1/sourcing/decisions/{decision_id}/reroute",
+    response_model=DecisionView,
+    summary="A node gives lines back: route only them again, without that node",
+)
+def reroute(
+    decision_id: str,
+    body: RerouteIn,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    zips: ZipsDep,
+) -> dict[str, Any]:
+    decided = sourcing.reroute(
+        engine, principal, zips, decision_id, body.node_id, body.line_ids, body.reason
+    )
+    return view(decided)

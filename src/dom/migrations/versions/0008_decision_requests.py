@@ -1,0 +1,28 @@
+"""routing decisions keep their request and their re-routing history
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-25 21:20:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("sourcing_decisions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("request", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("history", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sourcing_decisions", schema=None) as batch_op:
+        batch_op.drop_column("history")
+        batch_op.drop_column("request")
