@@ -234,6 +234,69 @@ class TestRerouting:
         )
 
 
+class TestWaves:
+    def wave(self, client: httpx.Client, *orders: dict[str, Any], **extra: Any) -> Any:
+        return client.post("/v1/sourcing/waves", json={"orders": list(orders), **extra})
+
+    def test_a_dry_run_wave_routes_every_order_and_holds_nothing(
+        self, network: httpx.Client
+    ) -> None:
+        first = order(("SKU-1", 2), zip_code="43215") | {"order_id": "w-1"}
+        second = order(("SKU-2", 1), zip_code="60601") | {"order_id": "w-2"}
+        made = self.wave(network, first, second)
+        assert made.status_code == 200, made.text
+        body = made.json()
+        assert body["solver_status"] == "optimal" and body["committed"] is False
+        assert [d["order_id"] for d in body["decisions"]] == ["w-1", "w-2"]
+        assert all(d["id"] is None and d["plan"]["shipments"] for d in body["decisions"])
+        assert body["objective"] <= body["baseline_objective"] + 1e-6
+        assert position(network)["allocated"] == 0
+
+    def test_a_committed_wave_allocates_every_plan(self, network: httpx.Client) -> None:
+        orders = [order(("SKU-1", 3), zip_code="43215") | {"order_id": f"w-{i}"} for i in range(3)]
+        body = self.wave(network, *orders, commit=True).json()
+        assert body["committed"] is True
+        assert all(d["id"] and d["committed"] for d in body["decisions"])
+        allocated = sum(position(network, node=n)["allocated"] for n in ("dc-columbus", "store-a"))
+        assert allocated == 9
+        one = body["decisions"][0]
+        assert network.get(f"/v1/sourcing/decisions/{one['id']}").json()["plan"] == one["plan"]
+
+    def test_an_order_of_a_channel_keeps_out_of_nodes_its_group_leaves_out(
+        self, network: httpx.Client
+    ) -> None:
+        assert (
+            network.put(
+                "/v1/channels/marketplace/excluded-nodes", json={"node_ids": ["store-a"]}
+            ).status_code
+            == 200
+        )
+        body = order(("SKU-2", 1), zip_code="60601") | {"channel": "marketplace"}
+        decision = self.wave(network, body).json()["decisions"][0]
+        assert nodes_of(decision) == ["dc-reno"]
+
+    @pytest.mark.parametrize(
+        ("second", "extra", "field"),
+        [
+            ({"order_id": "web-1"}, {}, "orders.1.order_id"),
+            ({"zip": "00000"}, {}, "orders.1.zip"),
+            ({"lines": [{"sku": "NOPE", "quantity": 1}]}, {}, "orders.lines.sku"),
+            ({}, {"time_limit_seconds": 0}, "time_limit_seconds"),
+            ({"profile": "lowest-cost", "profile_version": 1}, {}, "orders.1.profile_version"),
+        ],
+    )
+    def test_a_bad_wave_is_refused_whole_naming_the_order_and_field(
+        self, network: httpx.Client, second: dict[str, Any], extra: dict[str, Any], field: str
+    ) -> None:
+        first = order(("SKU-1", 1))
+        other = order(("SKU-1", 1)) | {"order_id": "web-2"} | second
+        refused = problem(
+            self.wave(network, first, other, commit=True, **extra), 422, "invalid_input"
+        )
+        assert field in [e["field"] for e in refused["errors"]]
+        assert position(network)["allocated"] == 0
+
+
 class TestBadOrders:
     @pytest.mark.parametrize(
         ("changes", "field"),

@@ -166,3 +166,24 @@ class DecisionView(BaseModel):
     decided_at: datetime
     plan: PlanView
     history: list[ReroutedView] = Field(default_factory=list)
+
+
+class WaveIn(BaseModel):
+    model_config = Strict
+
+    orders: list[SourcingIn] = Field(min_length=1, max_length=10_000)
+    time_limit_seconds: float = Field(default=30.0, gt=0, le=300)
+    commit: bool = Field(default=False, description="allocate every plan and record decisions")
+
+
+class WaveView(BaseModel):
+    decisions: list[DecisionView]
+    committed: bool
+    solver_status: str = Field(description="optimal, feasible, infeasible, no_solution, failed")
+    gap: float | None = Field(description="the solver's proven gap on the wave's model")
+    seconds: float
+    objective: float
+    money: float
+    baseline_objective: float = Field(description="the same orders routed one by one")
+    baseline_money: float
+    fallback: list[str] = Field(description="orders routed one by one after the solver")

@@ -86,7 +86,7 @@ def plan(
     """Route the order and say why; nothing is held, allocated or recorded."""
     principal.require(Action.READ_INVENTORY)
     moment = now or datetime.now(UTC)
-    order, facts = _order(zips, request)
+    order, facts = order_of(zips, request)
     with reading(engine) as connection:
         return _decide(connection, engine, principal, request, order, facts, moment)
 
@@ -105,13 +105,13 @@ def commit(
             [Problem("profile_version", "only a dry run may use a profile version not active")]
         )
     moment = now or datetime.now(UTC)
-    order, facts = _order(zips, request)
+    order, facts = order_of(zips, request)
     for attempt in range(1, COMMIT_TRIES + 1):
         try:
             with writing(engine) as connection:
                 decided = _decide(connection, engine, principal, request, order, facts, moment)
                 decided = replace(decided, id=secrets.token_hex(8), committed=True)
-                allocate_units(connection, _units(decided.plan), moment)
+                allocate_units(connection, units_of(decided.plan), moment)
                 row = decision_row(decided, principal) | {"request": request_record(request)}
                 sourcing_store.insert_decision(connection, row)
                 return decided
@@ -130,7 +130,7 @@ def release(engine: Engine, principal: Principal, decision_id: str) -> Decision:
         if row is None or not row.committed:
             raise NotFound("committed decision", decision_id)
         decided = decision_from_row(row)
-        deallocate_units(connection, _units(decided.plan), moment)
+        deallocate_units(connection, units_of(decided.plan), moment)
         sourcing_store.mark_released(connection, decision_id, moment)
     return replace(decided, committed=False)
 
@@ -196,18 +196,18 @@ def _reroute_once(
     profile = registry.profile_version(engine, decided.profile, decided.profile_version)
     current = network(connection)
     skus = sorted({line.sku for line in given_back})
-    offers = [
+    elsewhere = [
         o
-        for o in _offers(connection, current, skus, request.facts.channel, now)
+        for o in offers(connection, current, skus, request.facts.channel, now)
         if o.node.id != node_id
     ]
     skus_held = sorted({line.sku for line in held})
     products = {p.sku: p for p in repo.get_products(connection, skus_held)}
-    again, _ = _order(zips, replace(request, lines=_order_lines(given_back)))
+    again, _ = order_of(zips, replace(request, lines=_order_lines(given_back)))
     routed = route(
-        again, offers, products, current.services, profile, now, current.rates, current.dates
+        again, elsewhere, products, current.services, profile, now, current.rates, current.dates
     )
-    allocate_units(connection, _units(routed), now)
+    allocate_units(connection, units_of(routed), now)
     remaining = _remaining(request, node_id, kept, products, current, profile, zips, now)
     plan = _merged(decided.plan, node_id, remaining, routed)
     history = (
@@ -253,7 +253,7 @@ def _remaining(
     """The node's shipment of the lines it kept, priced again (its units stay allocated)."""
     if not kept:
         return None
-    order, _ = _order(zips, replace(request, lines=_order_lines(kept)))
+    order, _ = order_of(zips, replace(request, lines=_order_lines(kept)))
     units = {sku: n for (sku, _), n in _line_units(node_id, kept).items()}
     offer = Offer(current.by_id[node_id], units)
     return route(
@@ -298,7 +298,7 @@ def decision(engine: Engine, principal: Principal, decision_id: str) -> Decision
 # ---- reading the network ----------------------------------------------------------------------
 
 
-def _order(zips: ZipDirectory, request: SourcingRequest) -> tuple[Order, OrderFacts]:
+def order_of(zips: ZipDirectory, request: SourcingRequest) -> tuple[Order, OrderFacts]:
     problems: list[Problem] = []
     if not request.order_id.strip():
         problems.append(Problem("order_id", "is required"))
@@ -338,19 +338,19 @@ def _decide(
     facts: OrderFacts,
     now: datetime,
 ) -> Decision:
-    profile, version, rule = _profile_for(engine, request, facts)
+    profile, version, rule = profile_for(engine, request, facts)
     skus = sorted({line.sku for line in order.lines})
     check_names(connection, skus, [], "lines")
     current = network(connection)
-    offers = _offers(connection, current, skus, principal.channel or facts.channel, now)
+    available = offers(connection, current, skus, principal.channel or facts.channel, now)
     products = {p.sku: p for p in repo.get_products(connection, skus)}
     found = route(
-        order, offers, products, current.services, profile, now, current.rates, current.dates
+        order, available, products, current.services, profile, now, current.rates, current.dates
     )
     return Decision(None, order.id, found, profile.name, version, rule, False, now)
 
 
-def _profile_for(
+def profile_for(
     engine: Engine, request: SourcingRequest, facts: OrderFacts
 ) -> tuple[Profile, int, str | None]:
     if request.profile_version is not None:
@@ -370,7 +370,7 @@ def _profile_for(
     return routing.profiles[chosen.profile], routing.versions[chosen.profile], chosen.rule
 
 
-def _offers(
+def offers(
     connection: Connection,
     current: Network,
     skus: Sequence[str],
@@ -399,7 +399,7 @@ def _offers(
     ]
 
 
-def _units(plan: Plan) -> dict[tuple[str, str], int]:
+def units_of(plan: Plan) -> dict[tuple[str, str], int]:
     units: dict[tuple[str, str], int] = {}
     for shipment in plan.shipments:
         for line in shipment.lines:
@@ -409,6 +409,11 @@ def _units(plan: Plan) -> dict[tuple[str, str], int]:
 
 
 # ---- records --------------------------------------------------------------------------------
+
+
+def profile_version_of(engine: Engine, decided: Decision) -> Profile:
+    """The very profile version a decision was made under."""
+    return registry.profile_version(engine, decided.profile, decided.profile_version)
 
 
 def decision_row(decided: Decision, principal: Principal) -> dict[str, Any]:

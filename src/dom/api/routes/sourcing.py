@@ -10,8 +10,8 @@ from dom.api.deps import EngineDep, PrincipalDep, ZipsDep
 from dom.api.idempotency import IdempotencyKeyDep, run_once
 from dom.domain.sourcing.model import OrderLine
 from dom.domain.sourcing.profiles import OrderFacts
-from dom.schemas.plans import DecisionView, RerouteIn, SourcingIn
-from dom.services import sourcing
+from dom.schemas.plans import DecisionView, RerouteIn, SourcingIn, WaveIn, WaveView
+from dom.services import sourcing, waves
 from dom.services.plan_records import plain, plan_to_record
 
 router = APIRouter(tags=["sourcing"])
@@ -112,3 +112,34 @@ def reroute(
         engine, principal, zips, decision_id, body.node_id, body.line_ids, body.reason
     )
     return view(decided)
+
+
+@router.post(
+    "/v1/sourcing/waves",
+    response_model=WaveView,
+    summary="Route many orders jointly (one MIP): as a dry run, or allocating every plan",
+    description="The solver stops at `time_limit_seconds` with the best plans found and its "
+    "proven gap; orders it could not settle are routed one by one.",
+)
+def wave(
+    body: WaveIn,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    zips: ZipsDep,
+    request: Request,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Any:
+    def produce() -> Any:
+        outcome = waves.route_orders(
+            engine,
+            principal,
+            zips,
+            [request_of(order) for order in body.orders],
+            time_limit=body.time_limit_seconds,
+            commit=body.commit,
+        )
+        found: dict[str, Any] = plain(outcome)
+        found["decisions"] = [view(d) for d in outcome.decisions]
+        return found
+
+    return run_once(engine, principal, idempotency_key, request, body, 200, produce)

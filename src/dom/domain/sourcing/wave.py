@@ -86,12 +86,26 @@ def route_wave(
     *,
     time_limit: float = 60.0,
     gap: float = 0.005,
+    excluded: Mapping[str, frozenset[str]] | None = None,
 ) -> WaveResult:
-    """Route every order of the wave (each under its profile, `profiles[order.id]`) jointly."""
+    """Route every order of the wave (each under its profile, `profiles[order.id]`) jointly;
+    `excluded[order.id]` names nodes that order may not use (its channel's distribution group)."""
     book, calendar = RateBook(), DateBook()
-    baseline = route_one_by_one(orders, offers, products, services, profiles, now, book, calendar)
+    barred = excluded or {}
+    baseline = route_one_by_one(
+        orders, offers, products, services, profiles, now, book, calendar, excluded=barred
+    )
     found = [
-        candidates(o, offers, products, services, profiles[o.id], now, calendar) for o in orders
+        candidates(
+            o,
+            [f for f in offers if f.node.id not in barred.get(o.id, frozenset())],
+            products,
+            services,
+            profiles[o.id],
+            now,
+            calendar,
+        )
+        for o in orders
     ]
     program, index = _program(found, offers, products, book)
     start = _start(program, index, found, baseline)
@@ -123,7 +137,14 @@ def route_wave(
         current = plans[c.order.id]
         ledger.give(current)
         polished = route(
-            c.order, ledger.offers_for(c.order), products, services, c.profile, now, book, calendar
+            c.order,
+            ledger.offers_for(c.order, barred.get(c.order.id, frozenset())),
+            products,
+            services,
+            c.profile,
+            now,
+            book,
+            calendar,
         )
         if _score(polished) < _score(current):
             if _unfilled_units(polished) < _unfilled_units(current):
@@ -177,10 +198,10 @@ class Ledger:
     def give(self, plan: Plan) -> None:
         self.take(plan, -1)
 
-    def offers_for(self, order: Order) -> list[Offer]:
-        """What each node can still give of the order's SKUs."""
+    def offers_for(self, order: Order, excluded: frozenset[str] = frozenset()) -> list[Offer]:
+        """What each node (but the excluded) can still give of the order's SKUs."""
         skus = {line.sku for line in order.lines}
-        nodes = sorted({n for sku in skus for n in self._by_sku.get(sku, [])})
+        nodes = sorted({n for sku in skus for n in self._by_sku.get(sku, [])} - excluded)
         return [
             replace(
                 self._offers[n],
@@ -201,6 +222,8 @@ def route_one_by_one(
     now: datetime,
     book: RateBook | None = None,
     calendar: DateBook | None = None,
+    *,
+    excluded: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, Plan]:
     """Each order in turn gets its own best plan from what the orders before it left: the
     myopic policy most order-management systems follow."""
@@ -208,7 +231,7 @@ def route_one_by_one(
     ledger = Ledger(offers)
     plans: dict[str, Plan] = {}
     for order in orders:
-        available = ledger.offers_for(order)
+        available = ledger.offers_for(order, (excluded or {}).get(order.id, frozenset()))
         plan = route(order, available, products, services, profiles[order.id], now, book, calendar)
         plans[order.id] = plan
         ledger.take(plan)
