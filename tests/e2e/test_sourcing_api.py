@@ -297,6 +297,43 @@ class TestWaves:
         assert position(network)["allocated"] == 0
 
 
+class TestReoptimizing:
+    def test_orders_committed_one_by_one_are_improved_together(self, network: httpx.Client) -> None:
+        # Four SKU-2 for Columbus take Reno's stock first; then eight for Reno cannot all come
+        # from Reno. Together, the Columbus order goes from the Chicago store instead.
+        first = network.post(
+            "/v1/sourcing/decisions", json=order(("SKU-2", 4), zip_code="43215")
+        ).json()
+        second = network.post(
+            "/v1/sourcing/decisions",
+            json=order(("SKU-2", 8), zip_code="89502") | {"order_id": "web-2"},
+        ).json()
+        before = [nodes_of(first), nodes_of(second)]
+
+        done = network.post(
+            "/v1/sourcing/reoptimize", json={"decision_ids": [first["id"], second["id"]]}
+        )
+
+        assert done.status_code == 200, done.text
+        body = done.json()
+        assert body["objective_after"] <= body["objective_before"]
+        after = {d["id"]: d for d in body["decisions"]}
+        assert before == [["dc-reno"], ["dc-reno", "store-a"]], before
+        assert nodes_of(after[first["id"]]) == ["store-a"]
+        assert nodes_of(after[second["id"]]) == ["dc-reno"]
+        assert body["shipments_after"] < body["shipments_before"]
+        assert position(network, sku="SKU-2", node="dc-reno")["allocated"] == 8
+        assert position(network, sku="SKU-2", node="store-a")["allocated"] == 4
+
+    def test_only_committed_decisions_can_be_reoptimized(self, network: httpx.Client) -> None:
+        refused = problem(
+            network.post("/v1/sourcing/reoptimize", json={"decision_ids": ["nope"]}),
+            422,
+            "invalid_input",
+        )
+        assert refused["errors"][0]["field"] == "decision_ids.0"
+
+
 class TestBadOrders:
     @pytest.mark.parametrize(
         ("changes", "field"),

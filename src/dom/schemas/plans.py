@@ -187,3 +187,21 @@ class WaveView(BaseModel):
     baseline_objective: float = Field(description="the same orders routed one by one")
     baseline_money: float
     fallback: list[str] = Field(description="orders routed one by one after the solver")
+
+
+class ReoptimizeIn(BaseModel):
+    model_config = Strict
+
+    decision_ids: list[str] = Field(min_length=1, max_length=10_000)
+    time_limit_seconds: float = Field(default=30.0, gt=0, le=300)
+
+
+class ReoptimizedView(BaseModel):
+    decisions: list[DecisionView]
+    changed: list[str] = Field(description="decisions whose plan changed")
+    objective_before: float
+    objective_after: float
+    shipments_before: int
+    shipments_after: int
+    solver_status: str
+    gap: float | None

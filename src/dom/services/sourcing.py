@@ -376,16 +376,20 @@ def offers(
     skus: Sequence[str],
     channel: str | None,
     now: datetime,
+    extra: Mapping[tuple[str, str], int] | None = None,
 ) -> list[Offer]:
-    """What each shipping node can give of these SKUs now, within the channel's group."""
+    """What each shipping node can give of these SKUs now, within the channel's group, plus
+    `extra` units per (SKU, node) (those the orders being routed again already hold)."""
     nodes = current.by_id
     eligible = eligible_among(nodes.values(), Method.SHIP, now)
     if channel is not None:
         eligible -= store.excluded_nodes(connection, channel)
+    found = store.available_units(connection, now, skus, Method.SHIP, eligible)
+    for key, units in (extra or {}).items():
+        if key[1] in eligible:
+            found[key] = found.get(key, 0) + units
     stock: dict[str, dict[str, int]] = {}
-    for (sku, node_id), units in store.available_units(
-        connection, now, skus, Method.SHIP, eligible
-    ).items():
+    for (sku, node_id), units in found.items():
         stock.setdefault(node_id, {})[sku] = units
     # Capacity used today is not tracked until orders are (issue #5): a node has its full day.
     return [

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -22,14 +23,15 @@ from dom.adapters.highs import solve_with_highs
 from dom.adapters.network_cache import network
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import Action, Principal
-from dom.domain.errors import InvalidInput, Problem
+from dom.domain.errors import Conflict, InvalidInput, Problem
 from dom.domain.inventory import InsufficientStock
 from dom.domain.sourcing.engine import route
-from dom.domain.sourcing.model import Order
+from dom.domain.sourcing.model import Order, Plan
 from dom.domain.sourcing.profiles import OrderFacts
 from dom.domain.sourcing.wave import route_wave
 from dom.services import sourcing
-from dom.services.inventory import allocate_units, check_names
+from dom.services.inventory import allocate_units, check_names, deallocate_units
+from dom.services.plan_records import plain, plan_to_record
 
 #: A wave may take this long to solve at most (seconds), and holds this many orders at most.
 MAX_TIME_LIMIT = 300.0
@@ -75,11 +77,9 @@ def route_orders(
         current = network(connection)
         offers = sourcing.offers(connection, current, skus, principal.channel, moment)
         products = {p.sku: p for p in repo.get_products(connection, skus)}
-        excluded = {
-            order.id: frozenset(store.excluded_nodes(connection, facts.channel))
-            for order, facts in orders
-            if facts.channel is not None and principal.channel is None
-        }
+        excluded = _exclusions(
+            connection, principal, [o for o, _ in orders], [f for _, f in orders]
+        )
     result = route_wave(
         [order for order, _ in orders],
         offers,
@@ -110,6 +110,23 @@ def route_orders(
         round(sum(p.costs.money for p in result.baseline.values()), 2),
         result.fallback,
     )
+
+
+def _exclusions(
+    connection: Any,
+    principal: Principal,
+    orders: Sequence[Order],
+    facts: Sequence[OrderFacts],
+) -> dict[str, frozenset[str]]:
+    """Per order, the nodes its channel's distribution group leaves out (a channel key's own
+    channel already shaped the offers)."""
+    if principal.channel is not None:
+        return {}
+    return {
+        order.id: frozenset(store.excluded_nodes(connection, f.channel))
+        for order, f in zip(orders, facts, strict=True)
+        if f.channel is not None
+    }
 
 
 def _check(
@@ -185,3 +202,147 @@ def _commit(
             sourcing_store.insert_decision(connection, row)
             committed.append(decided)
     return committed
+
+
+@dataclass(frozen=True)
+class Reoptimized:
+    decisions: tuple[sourcing.Decision, ...]  # as they stand now
+    changed: tuple[str, ...]  # decisions whose plan changed
+    objective_before: float
+    objective_after: float
+    shipments_before: int
+    shipments_after: int
+    solver_status: str
+    gap: float | None
+
+
+def reoptimize(
+    engine: Engine,
+    principal: Principal,
+    zips: ZipDirectory,
+    decision_ids: Sequence[str],
+    *,
+    time_limit: float = 60.0,
+    now: datetime | None = None,
+) -> Reoptimized:
+    """Route committed, unreleased orders again jointly, with their own units back in play:
+    the window in which real-time routing's extra shipments can still be taken back. A new
+    plan replaces the old only if the wave as a whole is better; all of it happens in one
+    transaction, or none of it."""
+    principal.require(Action.RESERVE)
+    moment = now or datetime.now(UTC)
+    if not decision_ids or len(set(decision_ids)) != len(decision_ids):
+        raise InvalidInput([Problem("decision_ids", "name each committed decision once")])
+    if not 0 < time_limit <= MAX_TIME_LIMIT:
+        raise InvalidInput(
+            [Problem("time_limit_seconds", f"must be above 0 and at most {MAX_TIME_LIMIT:.0f}")]
+        )
+    with reading(engine) as connection:
+        before = _committed(connection, decision_ids)
+        requests = [sourcing.request_from_record(row.request) for row in before]
+        decided = [sourcing.decision_from_row(row) for row in before]
+        orders = [sourcing.order_of(zips, r)[0] for r in requests]
+        skus = sorted({line.sku for r in requests for line in r.lines})
+        current = network(connection)
+        held = _held_units(decided)
+        offers = sourcing.offers(connection, current, skus, principal.channel, moment, extra=held)
+        products = {p.sku: p for p in repo.get_products(connection, skus)}
+        excluded = _exclusions(connection, principal, orders, [r.facts for r in requests])
+    profiles = {d.order_id: sourcing.profile_version_of(engine, d) for d in decided}
+    result = route_wave(
+        orders,
+        offers,
+        products,
+        current.services,
+        profiles,
+        moment,
+        solve_with_highs,
+        time_limit=time_limit,
+        excluded=excluded,
+    )
+    old = sum(d.plan.costs.objective for d in decided)
+    new_plans = {d.id: result.plans[d.order_id] for d in decided}
+    short_before = sum(u.quantity for d in decided for u in d.plan.unfilled)
+    short_after = sum(u.quantity for p in new_plans.values() for u in p.unfilled)
+    better = (short_after, result.objective) < (short_before, old - 1e-6)
+    changed: list[str] = []
+    after = decided
+    if better:
+        after, changed = _swap(engine, decided, new_plans, moment)
+    solved = result.solver
+    return Reoptimized(
+        tuple(after),
+        tuple(changed),
+        round(old, 4),
+        round(sum(d.plan.costs.objective for d in after), 4),
+        sum(len(d.plan.shipments) for d in decided),
+        sum(len(d.plan.shipments) for d in after),
+        solved.status.value if solved is not None else "none",
+        solved.gap if solved is not None else None,
+    )
+
+
+def _committed(connection: Any, decision_ids: Sequence[str]) -> list[Any]:
+    rows = []
+    problems = []
+    for index, decision_id in enumerate(decision_ids):
+        row = sourcing_store.get_decision(connection, decision_id)
+        if row is None or not row.committed or row.request is None:
+            problems.append(
+                Problem(f"decision_ids.{index}", f"{decision_id!r} is not a committed decision")
+            )
+        rows.append(row)
+    if problems:
+        raise InvalidInput(problems)
+    return rows
+
+
+def _held_units(decided: Sequence[sourcing.Decision]) -> dict[tuple[str, str], int]:
+    held: dict[tuple[str, str], int] = {}
+    for d in decided:
+        for key, units in sourcing.units_of(d.plan).items():
+            held[key] = held.get(key, 0) + units
+    return held
+
+
+def _swap(
+    engine: Engine,
+    decided: Sequence[sourcing.Decision],
+    plans: dict[str | None, Plan],
+    now: datetime,
+) -> tuple[list[sourcing.Decision], list[str]]:
+    """Move every allocation from the old plans to the new ones, or nothing if anything
+    changed meanwhile (a decision released, re-routed, or its units taken)."""
+    after: list[sourcing.Decision] = []
+    changed: list[str] = []
+    with writing(engine) as connection:
+        for d in decided:
+            assert d.id is not None
+            row = sourcing_store.lock_decision(connection, d.id)
+            if row is None or not row.committed or row.plan != plan_to_record(d.plan):
+                raise Conflict(f"decision {d.id} changed while the wave was solved; try again")
+        deallocate_units(connection, _held_units(decided), now)
+        for d in decided:
+            plan = plans[d.id]
+            allocate_units(connection, sourcing.units_of(plan), now)
+            if plan_to_record(plan) == plan_to_record(d.plan):
+                after.append(d)
+                continue
+            assert d.id is not None
+            entry = sourcing.Rerouted(
+                now, "", (), "reoptimized in a wave", tuple(s.node_id for s in plan.shipments)
+            )
+            history = (*d.history, entry)
+            sourcing_store.update_decision(
+                connection,
+                d.id,
+                {
+                    "plan": plan_to_record(plan),
+                    "objective": plan.costs.objective,
+                    "status": plan.status.value,
+                    "history": [plain(h) for h in history],
+                },
+            )
+            after.append(replace(d, plan=plan, history=history))
+            changed.append(d.id)
+    return after, changed

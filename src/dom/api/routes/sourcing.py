@@ -10,7 +10,15 @@ from dom.api.deps import EngineDep, PrincipalDep, ZipsDep
 from dom.api.idempotency import IdempotencyKeyDep, run_once
 from dom.domain.sourcing.model import OrderLine
 from dom.domain.sourcing.profiles import OrderFacts
-from dom.schemas.plans import DecisionView, RerouteIn, SourcingIn, WaveIn, WaveView
+from dom.schemas.plans import (
+    DecisionView,
+    ReoptimizedView,
+    ReoptimizeIn,
+    RerouteIn,
+    SourcingIn,
+    WaveIn,
+    WaveView,
+)
 from dom.services import sourcing, waves
 from dom.services.plan_records import plain, plan_to_record
 
@@ -143,3 +151,19 @@ def wave(
         return found
 
     return run_once(engine, principal, idempotency_key, request, body, 200, produce)
+
+
+@router.post(
+    "/v1/sourcing/reoptimize",
+    response_model=ReoptimizedView,
+    summary="Route committed, unreleased orders again jointly; keep the new plans if better",
+)
+def reoptimize(
+    body: ReoptimizeIn, engine: EngineDep, principal: PrincipalDep, zips: ZipsDep
+) -> dict[str, Any]:
+    outcome = waves.reoptimize(
+        engine, principal, zips, body.decision_ids, time_limit=body.time_limit_seconds
+    )
+    found: dict[str, Any] = plain(outcome)
+    found["decisions"] = [view(d) for d in outcome.decisions]
+    return found
