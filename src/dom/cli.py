@@ -979,6 +979,12 @@ def simulate_generate(
         str | None, typer.Option(help="ISO date-time the day starts; default 2026-12-01 ET")
     ] = None,
     zipf: Annotated[float, typer.Option(min=0.0, help="Zipf exponent of SKU popularity")] = 1.0,
+    pickup_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="share of orders collected at a store")
+    ] = 0.0,
+    history_days: Annotated[
+        int, typer.Option(min=0, help="past days of orders, for demand forecasts")
+    ] = 0,
 ) -> None:
     """Write a scenario in the style of the research instances, on real US geography."""
     from datetime import datetime
@@ -1005,11 +1011,14 @@ def simulate_generate(
         seed=seed,
         start=began,
         zipf=zipf,
+        pickup_share=pickup_share,
+        history_days=history_days,
     )
     output.write_text(dump_scenario(document), encoding="utf-8")
+    past = f", {len(document['history']):,} past orders" if history_days else ""
     out.print(
         f"wrote {output}: {nodes} nodes, {skus} SKUs, {len(document['inventory']):,} positions, "
-        f"{orders} orders, {capacity} capacity, seed {seed}"
+        f"{orders} orders{past}, {capacity} capacity, seed {seed}"
     )
 
 
@@ -1042,6 +1051,7 @@ def simulate_validate(
         f"{len(found.nodes)} nodes, {len(found.products):,} products, "
         f"{len(found.services)} carrier services, {positions:,} positions, "
         f"{len(found.arrivals):,} orders over {found.days} day(s)"
+        + (f", {len(found.history):,} past orders" if found.history else "")
     )
 
 
@@ -1064,7 +1074,10 @@ def simulate_run(
     scenario: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     policy: Annotated[
         list[str] | None,
-        typer.Option(help="a shipped profile's name or a profile .json file; repeat for more"),
+        typer.Option(
+            help="a shipped profile's name (NAME+protect: it protects stock), or a profile "
+            ".json file; repeat for more"
+        ),
     ] = None,
     baseline: Annotated[
         list[str] | None, typer.Option(help="nearest or myopic; repeat for both")

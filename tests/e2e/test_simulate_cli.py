@@ -128,3 +128,25 @@ def test_a_bad_scenario_exits_2_naming_the_place_of_the_problem(
     assert path in checked.stderr
     assert reason in checked.stderr
     assert "broken.json" in checked.stderr
+
+
+def test_a_scenario_with_pickups_and_history_replays_a_protecting_profile(tmp_path: Path) -> None:
+    path = tmp_path / "pickup.json"
+    made = run(
+        "simulate", "generate", "--nodes", "12", "--skus", "60", "--orders", "60", "--seed", "4",
+        "--pickup-share", "0.5", "--history-days", "3", "-o", str(path),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "180 past orders" in made.stdout
+    checked = run("simulate", "validate", str(path))
+    assert "60 orders over 1 day(s), 180 past orders" in checked.stdout
+    replayed = run(
+        "simulate", "run", str(path), "--baseline", "myopic", "--policy", "lowest-cost+protect",
+        "--json",
+    )  # fmt: skip
+    assert replayed.returncode == 0, replayed.stderr
+    policies = {p["name"]: p for p in json.loads(replayed.stdout)["policies"]}
+    protected = policies["lowest-cost+protect"]
+    assert "future value" in protected["description"]
+    assert protected["metrics"]["violations"] == 0
+    assert protected["metrics"]["orders"] == 60

@@ -14,6 +14,7 @@ import pytest
 from dom.adapters.zip_directory import ZipDirectory, zip_directory
 from dom.domain.network import Node, NodeType
 from dom.simulation.generator import (
+    PICKUP,
     SHIPMENTS_PER_ORDER,
     TIGHT,
     Tightness,
@@ -111,3 +112,41 @@ def test_tight_capacity_sits_below_the_expected_demand_and_slack_keeps_the_nodes
     assert sum(c["units_per_day"] for c in capacity) <= TIGHT * units
     assert sum(c["units_per_day"] for c in capacity) >= 0.8 * TIGHT * units
     assert "capacity" not in generated(capacity=Tightness.SLACK)
+
+
+@cache
+def with_pickup_and_history(history_days: int = 2) -> Any:
+    return generate_scenario(
+        zip_directory(), nodes=20, skus=100, orders=300, seed=5, pickup_share=0.4,
+        history_days=history_days,
+    )  # fmt: skip
+
+
+def test_pickup_orders_are_collected_at_a_store_by_the_pickup_service(zips: ZipDirectory) -> None:
+    document = with_pickup_and_history()
+    stores = {n["zip"] for n in document["network"]["nodes"] if n["type"] == "store"}
+    pickups = [o for o in document["orders"] if o["service_level"] == PICKUP]
+    assert len(pickups) / len(document["orders"]) == pytest.approx(0.4, abs=0.07)
+    assert {o["zip"] for o in pickups} <= stores
+    assert not any(o["residential"] or "promise_by" in o for o in pickups)
+    assert [s["service"] for s in document["network"]["carrier_services"]][-1] == PICKUP
+    scenario = load_scenario(dump_scenario(document), "pickup.json", zips)
+    [service] = [s for s in scenario.services if s.service_level == PICKUP]
+    assert service.zone_for(0.0).zone == 1 and service.zone_for(500.0).zone == 4
+    assert service.price_in_zone(1, 10, residential=False) == pytest.approx(0.01)
+    assert "pickup" not in {s["service"] for s in generated()["network"]["carrier_services"]}
+
+
+def test_history_is_past_days_of_the_same_demand_and_leaves_the_day_alone(
+    zips: ZipDirectory,
+) -> None:
+    document = with_pickup_and_history()
+    assert document["orders"] == with_pickup_and_history(0)["orders"]
+    assert document["inventory"] == with_pickup_and_history(0)["inventory"]
+    assert "history" not in with_pickup_and_history(0)
+    assert len(document["history"]) == 2 * 300
+    scenario = load_scenario(dump_scenario(document), "history.json", zips)
+    days = Counter(scenario.day_of(a.arrives_at) for a in scenario.history)
+    assert days == {-2: 300, -1: 300}
+    share = sum(a.order.service_level == PICKUP for a in scenario.history) / 600
+    assert share == pytest.approx(0.4, abs=0.05)

@@ -262,3 +262,35 @@ def test_a_generated_style_document_and_its_schema_agree_on_a_pretty_printed_fil
 def test_json_paths_read_like_the_file() -> None:
     assert json_path(("orders", 12, "lines", 0, "quantity")) == "orders[12].lines[0].quantity"
     assert json_path(()) == "(the document)"
+
+
+def past(order_id: str, arrives_at: str) -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "arrives_at": arrives_at,
+        "zip": "60614",
+        "lines": [{"sku": "B", "quantity": 1}],
+    }
+
+
+def test_past_orders_load_as_history_before_the_start_and_are_not_replayed(
+    zips: ZipDirectory,
+) -> None:
+    history = [past("h2", "2026-11-30T15:00:00+00:00"), past("h1", "2026-11-29T15:00:00+00:00")]
+    scenario = load_scenario(dump_scenario(scenario_document(history=history)), "h.json", zips)
+    assert [a.order.id for a in scenario.history] == ["h1", "h2"]
+    assert [a.order.id for a in scenario.arrivals] == ["o1", "o2", "o3"]
+    assert scenario.days == 2
+    assert load_scenario(dump_scenario(scenario_document()), "x.json", zips).history == ()
+
+
+def test_a_past_order_after_the_start_or_sharing_an_id_is_refused(zips: ZipDirectory) -> None:
+    history = [past("h1", "2026-12-01T05:00:00+00:00"), past("o2", "2026-11-30T15:00:00+00:00")]
+    history.append({**past("h3", "2026-11-30T16:00:00+00:00"), "zip": "00000"})
+    found = {p.field: p.reason for p in problems_of(scenario_document(history=history), zips)}
+    assert found == {
+        "history[0].arrives_at": "arrives at 2026-12-01T05:00:00+00:00: past orders arrive "
+        "before the scenario starts (2026-12-01T05:00:00+00:00)",
+        "history[1].id": "order o2 is listed twice, first at orders[0]",
+        "history[2].zip": "00000: unknown ZIP code",
+    }

@@ -13,9 +13,10 @@
   the catalogue) or 0.5 (the rest), each store with probability 0.25 — only what it can handle.
   A holder's units share `COVERAGE` times the SKU's expected demand, a centre weighing
   `DC_WEIGHT` stores.
-- Local demand (`local_share`, default none): that share of the orders comes from customers
-  within `LOCAL_RADIUS_MILES` of a store (drawn uniformly) who want it overnight — the store's
-  pickup-like demand, which the store serves far cheaper than any distant node.
+- Pickup (`pickup_share`, default none): that share of the orders is collected at a store
+  (drawn uniformly), by the `pickup` service level of an in-store carrier service added to the
+  network: a cent from the store's own shelf (within `PICKUP_MILES`, the same ZIP code), the
+  ground rate of a transfer from any other node. Local demand only its store serves cheaply.
 - History (`history_days`, default none): as many past days of orders, drawn from the same
   demand model, written under `history` for forecasts; stock and capacity follow the stream only.
 - Capacity: `slack` keeps the demo's capacities (far above one day's orders). `tight` sets each
@@ -40,9 +41,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dom.adapters.zip_directory import ZipDirectory
+from dom.domain.carriers import CarrierService, ZoneBand
 from dom.domain.catalog import Product
 from dom.domain.geo import Coordinates, ZipPlace, miles_between
-from dom.domain.network import Node, NodeType
+from dom.domain.network import EVERY_DAY, Capability, Node, NodeType
+from dom.services.carrier_defaults import (
+    DIM_DIVISOR,
+    GROUND_FUEL_PCT,
+    MAX_WEIGHT_LB,
+    ZONE_BANDS,
+    ground_list_price,
+)
 from dom.services.demo import demo_network
 from dom.services.demo_places import HUBS, METROS
 from dom.services.masterdata import as_json_bundle
@@ -79,8 +88,9 @@ COVERAGE = 1.3
 DC_WEIGHT = 4.0
 TIGHT = 0.9
 SHIPMENTS_PER_ORDER = 1.3
-LOCAL_RADIUS_MILES = 10.0
-LOCAL_SERVICE_LEVEL = "overnight"
+PICKUP = "pickup"
+PICKUP_MILES = 2.0
+PICKUP_RATE = 0.01  # rates must be above zero: a cent for the walk to the pickup counter
 
 
 class Tightness(StrEnum):
@@ -109,14 +119,14 @@ def generate_scenario(
     seed: int = 7,
     start: datetime = START,
     zipf: float = ZIPF_EXPONENT,
-    local_share: float = 0.0,
+    pickup_share: float = 0.0,
     history_days: int = 0,
 ) -> dict[str, Any]:
     """A scenario document (format version 1); the same arguments always give the same one."""
     if nodes < 1 or skus < 1 or orders < 1:
         raise ValueError("nodes, skus and orders must each be at least 1")
-    if not 0.0 <= local_share <= 1.0:
-        raise ValueError("local_share must be between 0 and 1")
+    if not 0.0 <= pickup_share <= 1.0:
+        raise ValueError("pickup_share must be between 0 and 1")
     if history_days < 0:
         raise ValueError("history_days must not be negative")
     dcs = max(1, min(len(HUBS), round(nodes * DC_SHARE)))
@@ -125,7 +135,9 @@ def generate_scenario(
     )
     ranked = _ranked(_rng(seed, "popularity"), [p for p in network.products if p.stock_tracked])
     weights = [1 / rank**zipf for rank in range(1, len(ranked) + 1)]
-    destinations = _Destinations(zips, network.nodes, local_share)
+    if pickup_share:
+        network.services.append(pickup_service())
+    destinations = _Destinations(zips, network.nodes, pickup_share)
     stream = _orders(_rng(seed, "orders"), orders, ranked, weights, destinations, start)
     units = sum(q for o in stream for _, q in o.lines)
     expected = {p.sku: units * w / sum(weights) for p, w in zip(ranked, weights, strict=True)}
@@ -151,12 +163,14 @@ def generate_scenario(
                 "store": STORE_STOCKS,
             },
             "coverage": COVERAGE,
-            "local_share": local_share,
-            "history_days": history_days,
         },
         "network": as_json_bundle(network),
         "inventory": inventory,
     }
+    if pickup_share:
+        document["generator"]["pickup_share"] = pickup_share
+    if history_days:
+        document["generator"]["history_days"] = history_days
     if capacity is Tightness.TIGHT:
         document["capacity"] = _tight_capacity(network.nodes, stream, units)
     document["orders"] = [_order_record(number, o) for number, o in enumerate(stream, start=1)]
@@ -185,6 +199,33 @@ def _history(
     return found
 
 
+def pickup_service() -> CarrierService:
+    """Collection at a store: free from the store's own stock (zone 1, the same ZIP code), else
+    a ground transfer from the node that has it, at ground list rates for a business address."""
+    zones = (
+        ZoneBand(1, PICKUP_MILES, 0),
+        *(ZoneBand(zone, miles, days) for zone, miles, days in ZONE_BANDS),
+    )
+    rates = {(1, pounds): PICKUP_RATE for pounds in range(1, MAX_WEIGHT_LB + 1)}
+    rates.update(
+        ((zone, pounds), round(ground_list_price(zone, pounds), 2))
+        for zone, _, _ in ZONE_BANDS
+        for pounds in range(1, MAX_WEIGHT_LB + 1)
+    )
+    return CarrierService(
+        carrier="store",
+        service=PICKUP,
+        name="Pickup in store",
+        service_level=PICKUP,
+        dim_divisor=DIM_DIVISOR,
+        residential_surcharge=0.0,
+        fuel_surcharge_pct=GROUND_FUEL_PCT,
+        pickup_days=EVERY_DAY,
+        zones=zones,
+        rates=rates,
+    )
+
+
 def _rng(seed: int, part: str) -> random.Random:
     return random.Random(f"dom-scenario:{seed}:{part}")
 
@@ -202,16 +243,16 @@ def _pick(rng: random.Random, table: Sequence[tuple[Any, float]]) -> Any:
 
 class _Destinations:
     """ZIP codes where orders go, drawn in proportion to a population proxy; and, for a
-    `local_share` of the orders, near a store."""
+    `pickup_share` of the orders, the store where they are collected."""
 
-    def __init__(self, zips: ZipDirectory, nodes: Sequence[Node], local_share: float) -> None:
+    def __init__(self, zips: ZipDirectory, nodes: Sequence[Node], pickup_share: float) -> None:
         usable = [
             p
             for p in zips.places()
             if p.active and p.is_standard and p.has_location and p.state not in FAR_STATES
         ]
         self._anywhere = sorted(usable, key=lambda p: p.zip)
-        self.local_share = local_share
+        self.pickup_share = pickup_share
         self._metros: list[list[ZipPlace]] = []
         populations = []
         cells: dict[tuple[int, int], list[ZipPlace]] = {}
@@ -232,26 +273,18 @@ class _Destinations:
                 self._metros.append(sorted(near, key=lambda p: p.zip))
                 populations.append(metro.population_m)
         self._cumulative = list(itertools.accumulate(populations))
-        self._near_stores: list[list[ZipPlace]] = []
-        if local_share:
-            for node in nodes:
-                if node.type is not NodeType.STORE:
-                    continue
-                lat, lon = _cell(node.location)
-                near = [
-                    place
-                    for dlat, dlon in itertools.product((-1, 0, 1), repeat=2)
-                    for place in cells.get((lat + dlat, lon + dlon), [])
-                    if miles_between(node.location, place.location) <= LOCAL_RADIUS_MILES
-                ]
-                if near:
-                    self._near_stores.append(sorted(near, key=lambda p: p.zip))
+        at_stores = [
+            zips.lookup(node.address.zip)
+            for node in nodes
+            if node.type is NodeType.STORE and Capability.PICKUP_IN_STORE in node.capabilities
+        ]
+        self._stores = [p for p in at_stores if p is not None and p.has_location]
 
-    def near_a_store(self, rng: random.Random) -> ZipPlace | None:
-        """A ZIP code near a store drawn uniformly, for a `local_share` of the orders."""
-        if not self._near_stores or rng.random() >= self.local_share:
+    def pickup_store(self, rng: random.Random) -> ZipPlace | None:
+        """For a `pickup_share` of the orders, the store (its ZIP code) they are collected at."""
+        if not self._stores or rng.random() >= self.pickup_share:
             return None
-        return rng.choice(rng.choice(self._near_stores))
+        return rng.choice(self._stores)
 
     def draw(self, rng: random.Random) -> ZipPlace:
         if rng.random() < OUTSIDE_METROS or not self._metros:
@@ -276,10 +309,10 @@ def _orders(
     cumulative = list(itertools.accumulate(weights))
     skus = [p.sku for p in ranked]
     hours = list(range(len(HOURLY)))
-    local = random.Random(rng.random()) if destinations.local_share else None
+    pickups = random.Random(rng.random()) if destinations.pickup_share else None
     found = []
     for _ in range(count):
-        near = None if local is None else destinations.near_a_store(local)
+        store = None if pickups is None else destinations.pickup_store(pickups)
         size = min(_pick(rng, LINES_PER_ORDER), len(skus))
         chosen: dict[str, int] = {}
         while len(chosen) < size:
@@ -288,15 +321,20 @@ def _orders(
         hour = rng.choices(hours, HOURLY)[0]
         arrives_at = start + timedelta(hours=hour, seconds=rng.randrange(3600))
         place, level = destinations.draw(rng), _pick(rng, SERVICE_LEVELS)
+        promised, channel, residential = (
+            rng.random() < PROMISED,
+            _pick(rng, CHANNELS),
+            rng.random() < RESIDENTIAL,
+        )
         found.append(
             _Order(
                 arrives_at=arrives_at,
-                place=place if near is None else near,
+                place=place if store is None else store,
                 lines=tuple(chosen.items()),
-                service_level=level if near is None else LOCAL_SERVICE_LEVEL,
-                promised=rng.random() < PROMISED,
-                channel=_pick(rng, CHANNELS),
-                residential=rng.random() < RESIDENTIAL,
+                service_level=level if store is None else PICKUP,
+                promised=promised and store is None,
+                channel=channel,
+                residential=residential and store is None,
             )
         )
     return sorted(found, key=lambda o: o.arrives_at)

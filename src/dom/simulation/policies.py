@@ -1,9 +1,11 @@
-"""Policies by the names a user gives: shipped profiles, profile files, baselines, waves."""
+"""Policies by the names a user gives: shipped profiles, profile files, baselines, waves; and
+`NAME+protect`, a shipped profile that also prices the future value of the units it takes."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -19,6 +21,9 @@ from dom.simulation.replay import (
 )
 
 SHIPPED = {profile.name: profile for profile in SHIPPED_PROFILES}
+PROTECT = "+protect"
+#: `inventory_protection` of a `NAME+protect` profile whose own weight is zero.
+PROTECT_WEIGHT = 1.0
 
 
 class Baseline(StrEnum):
@@ -27,10 +32,12 @@ class Baseline(StrEnum):
 
 
 def profile_named(spec: str) -> Profile:
-    """A shipped profile by name, or the profile in a JSON profile document (`dom profiles
-    show NAME > file.json`, edited)."""
+    """A shipped profile by name, `NAME+protect` for a shipped profile that protects stock, or
+    the profile in a JSON profile document (`dom profiles show NAME > file.json`, edited)."""
     if spec in SHIPPED:
         return SHIPPED[spec]
+    if spec.endswith(PROTECT) and spec.removesuffix(PROTECT) in SHIPPED:
+        return protecting(SHIPPED[spec.removesuffix(PROTECT)])
     path = Path(spec)
     if spec.endswith(".json") and path.is_file():
         try:
@@ -50,7 +57,21 @@ def profile_named(spec: str) -> Profile:
         return profile
     known = ", ".join(SHIPPED)
     raise InvalidField(
-        "policy", f"{spec!r} is neither a shipped profile ({known}) nor a .json file"
+        "policy",
+        f"{spec!r} is neither a shipped profile ({known}), one of them with {PROTECT}, "
+        "nor a .json file",
+    )
+
+
+def protecting(profile: Profile) -> Profile:
+    """The profile, named `NAME+protect`, weighing inventory protection (`PROTECT_WEIGHT` unless
+    it already does)."""
+    weight = profile.weights.inventory_protection or PROTECT_WEIGHT
+    return replace(
+        profile,
+        name=profile.name + PROTECT,
+        description=f"{profile.description}; keeps units where the forecast expects demand",
+        weights=replace(profile.weights, inventory_protection=weight),
     )
 
 

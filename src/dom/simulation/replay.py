@@ -6,7 +6,9 @@ scenario's start. Every plan is checked by `validate.plan_violations` against th
 capacity the policy saw; a sound policy has none.
 
 Policies:
-- a profile: the real-time engine (`engine.route`) under it, order by order;
+- a profile: the real-time engine (`engine.route`) under it, order by order; a profile that
+  weighs inventory protection gets each unit's future value from a forecast learned from the
+  scenario's history (`protection.py`), recomputed from the stock left before every order;
 - `nearest`: the nearest-node baseline (`baselines.route_nearest`), order by order;
 - `myopic`: the order-by-order, cost-optimal baseline — the engine under `lowest-cost`;
 - `wave`: the orders in batches of N (within a day) routed jointly by `wave.route_wave`, each
@@ -31,6 +33,7 @@ from dom.domain.sourcing.solver import Solver
 from dom.domain.sourcing.validate import plan_violations
 from dom.domain.sourcing.wave import Ledger, route_wave
 from dom.simulation.model import Arrival, Scenario
+from dom.simulation.protection import protection_for
 
 Decide = Callable[[Order, list[Offer], datetime, RateBook, DateBook], Plan]
 
@@ -50,9 +53,20 @@ class Policy:
     wave_size: int = 0
 
     @property
+    def protects(self) -> bool:
+        """Whether the policy prices the future value of the units it takes."""
+        return self.kind is PolicyKind.PROFILE and self.profile.weights.inventory_protection > 0
+
+    @property
     def description(self) -> str:
+        protecting = (
+            ", each unit priced at its future value (forecast from the scenario's history)"
+            if self.protects
+            else ""
+        )
         return {
-            PolicyKind.PROFILE: f"the engine under profile {self.profile.name}, order by order",
+            PolicyKind.PROFILE: f"the engine under profile {self.profile.name}, order by order"
+            + protecting,
             PolicyKind.NEAREST: "nearest node with every line, else the nearest per line",
             PolicyKind.MYOPIC: "order by order, cost-optimal (the engine under lowest-cost)",
             PolicyKind.WAVE: f"waves of {self.wave_size} orders solved jointly under "
@@ -117,6 +131,7 @@ def replay(
 
 def _decider(scenario: Scenario, policy: Policy) -> Decide:
     products, services = scenario.products, scenario.services
+    protection = protection_for(scenario) if policy.protects else None
     if policy.kind is PolicyKind.NEAREST:
 
         def nearest(
@@ -131,7 +146,16 @@ def _decider(scenario: Scenario, policy: Policy) -> Decide:
     ) -> Plan:
         return route(order, offers, products, services, policy.profile, now, book, dates)
 
-    return engine
+    if protection is None:
+        return engine
+
+    def protecting(
+        order: Order, offers: list[Offer], now: datetime, book: RateBook, dates: DateBook
+    ) -> Plan:
+        valued = protection.offers(offers, now)
+        return route(order, valued, products, services, policy.profile, now, book, dates)
+
+    return protecting
 
 
 class _Days:

@@ -5,10 +5,11 @@ today; Acimovic & Graves (REFERENCE §2) captured about a third of the gap to hi
 an estimate of that future cost to each decision. This module makes the estimate; the engine
 already prices it (`Offer.future_value` × `Weights.inventory_protection`).
 
-1. **Attribution** (`attribute`): each past order line is demand at the node that would
-   naturally serve it — the cheapest for the line alone (for a pickup, the store) — with the
-   extra cost per unit of serving it from the runner-up instead, or `lost_sale` when no other
-   node could. Pricing the lines is the caller's: it knows the network and the rates.
+1. **Attribution** (the caller's, who knows the network and the rates — the simulator uses the
+   engine): each past order line is `Demand` at the node that would naturally serve it, the one
+   the order's cheapest plan ships it from against today's stock (for a pickup, the store), with
+   the extra cost per unit of that order without the node's units of it: the runner-up's price,
+   a split shipment, or a lost sale.
 2. **Rate** (`estimate`): units per day per (node, SKU), a mean over the past days weighted
    exponentially by age (`half_life_days`), each line capped at `line_cap` units so one bulk
    order is not read as steady demand; then shrunk toward a prior — the SKU's network rate ×
@@ -98,19 +99,6 @@ class Forecast:
         return chance_at_least(on_hand, expected) * self.extra_cost(node_id, sku)
 
 
-def attribute(
-    sku: str, units: int, age_days: int, costs: Mapping[str, float], lost_sale: float
-) -> Demand | None:
-    """A past line as demand at its cheapest node, from what each node able to serve it would
-    have cost per unit; None if no node could."""
-    if not costs:
-        return None
-    ranked = sorted(costs.items(), key=lambda item: (item[1], item[0]))
-    node, cheapest = ranked[0]
-    extra = ranked[1][1] - cheapest if len(ranked) > 1 else lost_sale
-    return Demand(node, sku, age_days, units, max(0.0, extra))
-
-
 def estimate(history: Iterable[Demand], days: int, settings: Settings | None = None) -> Forecast:
     """The forecast from `days` days of attributed demand (ages 1 to `days`)."""
     settings = settings or Settings()
@@ -147,7 +135,7 @@ def estimate(history: Iterable[Demand], days: int, settings: Settings | None = N
 
 
 def _weight(age_days: int, settings: Settings) -> float:
-    return 0.5 ** ((age_days - 1) / settings.half_life_days)
+    return math.pow(0.5, (age_days - 1) / settings.half_life_days)
 
 
 def chance_at_least(k: int, mean: float) -> float:
@@ -175,9 +163,7 @@ def chance_at_least(k: int, mean: float) -> float:
     return max(0.0, 1.0 - below)
 
 
-def future_values(
-    forecast: Forecast, offers: Sequence[Offer], horizon_days: float
-) -> list[Offer]:
+def future_values(forecast: Forecast, offers: Sequence[Offer], horizon_days: float) -> list[Offer]:
     """The offers with each unit's future value at its node, from the stock each offers now."""
     return [
         replace(
