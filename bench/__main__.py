@@ -3,6 +3,8 @@
 python -m bench                          # everything, 5 runs each, PostgreSQL if installed
 python -m bench --only import --repeat 7
 python -m bench --only inventory --small # inventory on 40 nodes × 1,000 SKUs, a quick look
+python -m bench --only sourcing --small  # engine latency, small waves: a quick look
+python -m bench --only online            # forecast-aware routing against myopic and hindsight
 python -m bench --baseline-src /tmp/old/src   # import path of another tree, side by side
 python -m bench --markdown var/bench.md  # also write the report to a file
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from tests.support.postgres import find_bindir
 
-from bench import importing, inventory, startup
+from bench import importing, inventory, online, sourcing, startup
 from bench.inventory_data import NetworkSize
 from bench.machine import describe_machine
 
@@ -35,7 +37,9 @@ SMALL = {
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", choices=("import", "startup", "inventory"), help="run one benchmark"
+        "--only",
+        choices=("import", "startup", "inventory", "sourcing", "online"),
+        help="run one benchmark",
     )
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (≥ 5)")
     parser.add_argument("--stores", type=int, default=500)
@@ -68,8 +72,10 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="a quick look: 40 nodes × 1,000 SKUs, 4,000-SKU sync, 100 samples, 1,000 holds",
     )
+    sourcing.add_arguments(parser)
+    online.add_arguments(parser)
     if "--small" in argv:  # its sizes are defaults: flags given beside it still win
-        parser.set_defaults(**SMALL)
+        parser.set_defaults(**SMALL, **sourcing.SMALL)
     arguments = parser.parse_args(argv)
     if arguments.inventory_nodes < MIN_INVENTORY_NODES:
         parser.error(f"--inventory-nodes must be at least {MIN_INVENTORY_NODES}")
@@ -131,6 +137,17 @@ def main(argv: list[str]) -> int:
         if not postgres:
             why = "--no-postgres" if arguments.no_postgres else "no server binaries found"
             lines += [f"PostgreSQL: skipped ({why}).", ""]
+    if arguments.only in (None, "sourcing"):
+        _log("sourcing …")
+        measured_sourcing = sourcing.run_sourcing_benchmark(
+            sourcing.SourcingOptions.from_arguments(arguments), _log
+        )
+        lines += sourcing.report_lines(measured_sourcing)
+        failed += sourcing.goals_missed(measured_sourcing)
+    if arguments.only in (None, "online"):
+        measured_online = online.run_online_benchmark(arguments.online_seeds, _log)
+        lines += online.report_lines(measured_online)
+        failed += online.goals_missed(measured_online)
     if arguments.only in (None, "startup"):
         _log("cold start …")
         started = startup.run_startup_benchmark(repeat=arguments.repeat)

@@ -43,14 +43,6 @@ def scenario(zips: ZipDirectory, size: ScenarioSize, seed: int) -> Scenario:
     return load_scenario(json.dumps(document), document["name"], zips)
 
 
-@dataclass(frozen=True)
-class Timed:
-    """An order to time and the moment it is routed at."""
-
-    kind: str  # "1 line", "2 lines", …, or "generated mix"
-    arrival: Arrival
-
-
 class OrderMaker:
     """Orders to time: each takes an arrival of the generated stream (its destination, service
     level, promise, residential flag and time) and either keeps its lines (the generated mix:
@@ -60,13 +52,13 @@ class OrderMaker:
     def __init__(self, stream: Sequence[Arrival], seed: int) -> None:
         self._stream = stream
         self._lines = [(line.sku, line.quantity) for a in stream for line in a.order.lines]
+        self._skus = len({sku for sku, _ in self._lines})
         self._rng = random.Random(f"bench-sourcing:{seed}")
         self._made = 0
 
     def with_lines(self, count: int) -> Arrival:
-        skus = {sku for sku, _ in self._lines}
-        if count > len(skus):
-            raise ValueError(f"the stream has only {len(skus)} SKUs, {count} lines asked")
+        if count > self._skus:
+            raise ValueError(f"the stream has only {self._skus} SKUs, {count} lines asked")
         chosen: dict[str, int] = {}
         while len(chosen) < count:
             sku, quantity = self._rng.choice(self._lines)

@@ -3,6 +3,7 @@
 python -m bench.sourcing_worker latency --nodes 200 --skus 2000 --samples 300 --out l.json
 python -m bench.sourcing_worker wave --orders 2000 --time-limit 60 --nearest --out w.json
 python -m bench.sourcing_worker wave --orders 50000 --time-limit 120 --profile 30 --out w.json
+python -m bench.sourcing_worker model --orders 50000 --profile 30 --out m.json   # not solved
 
 A process per measurement, so each wave's peak memory is its own (Linux: the peak is reset
 through /proc/self/clear_refs once the scenario is built, then read from VmHWM) and no run
@@ -35,7 +36,7 @@ from dom.adapters.highs import solve_with_highs
 from dom.adapters.zip_directory import zip_directory
 from dom.domain.sourcing import wave
 from dom.domain.sourcing.baselines import route_nearest
-from dom.domain.sourcing.engine import route
+from dom.domain.sourcing.engine import candidates, route
 from dom.domain.sourcing.model import Offer, Order, Plan
 from dom.domain.sourcing.profiles import LOWEST_COST, Profile
 from dom.domain.sourcing.rates import DateBook, RateBook
@@ -54,6 +55,7 @@ WARM_UP = 20
 PROFILED_SHARE = 0.01
 PROFILED_AT_LEAST = 5
 HOT_FUNCTIONS = 8
+TYPICAL_PROFILED = 100  # orders of the generated mix re-run under cProfile
 GAP = 0.005
 #: Functions of `dom.domain.sourcing.wave` timed as stages of `route_wave`, by stage name.
 STAGES = {
@@ -134,7 +136,8 @@ class LatencyResult:
     rows: list[LatencyRow]
     profiled: dict[str, int]  # the slowest samples re-run under cProfile, by kind
     profiled_ms: float  # their median latency when timed
-    hot: list[Hot]
+    hot: list[Hot]  # where the slowest samples' time goes
+    typical: list[Hot]  # where the generated mix's time goes
     load: tuple[str, str]  # before, after
 
     @classmethod
@@ -144,6 +147,7 @@ class LatencyResult:
                 **raw,
                 "rows": [LatencyRow(**r) for r in raw["rows"]],
                 "hot": [Hot(**h) for h in raw["hot"]],
+                "typical": [Hot(**h) for h in raw["typical"]],
                 "load": tuple(raw["load"]),
             }
         )
@@ -203,11 +207,7 @@ def measure_latency(size: ScenarioSize, samples: int, seed: int) -> LatencyResul
     ]
     slowest = sorted(timed, key=lambda s: -s.seconds)
     slowest = slowest[: max(PROFILED_AT_LEAST, round(PROFILED_SHARE * len(timed)))]
-    profile = cProfile.Profile()
-    profile.enable()
-    for sample in slowest:
-        decide(sample.arrival)
-    profile.disable()
+    typical = [s for s in timed if s.kind == MIX][:TYPICAL_PROFILED]
     gc.unfreeze()
     ordered = sorted(s.seconds for s in slowest)
     return LatencyResult(
@@ -218,9 +218,20 @@ def measure_latency(size: ScenarioSize, samples: int, seed: int) -> LatencyResul
         rows=rows,
         profiled=dict(Counter(s.kind for s in slowest)),
         profiled_ms=1000 * ordered[len(ordered) // 2],
-        hot=_hot(profile, "route"),
+        hot=_profiled(decide, slowest),
+        typical=_profiled(decide, typical),
         load=(load_before, load_after),
     )
+
+
+def _profiled(decide: Callable[[Arrival], Plan], samples: Sequence[_Sample]) -> list[Hot]:
+    """The samples routed again under cProfile: where their time goes."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for sample in samples:
+        decide(sample.arrival)
+    profile.disable()
+    return _hot(profile, "route")
 
 
 def _splits_a_line(plan: Plan) -> bool:
@@ -314,12 +325,16 @@ class WaveResult:
 
 class _Stopwatch:
     """Seconds spent in named functions of `wave`'s module while a wave runs: `route_wave` looks
-    them up there at call time, so wrapping them times the stages without changing the code."""
+    them up there at call time, so wrapping them times the stages without changing the code.
+    After each stage, and when the solver starts, what is known so far goes to `progress`, so
+    that a wave stopped from outside still tells how far it got."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Path) -> None:
         self.seconds: dict[str, float] = dict.fromkeys(STAGES.values(), 0.0)
         self.sizes: list[tuple[int, int, int]] = []
         self.results: list[SolveResult] = []
+        self._progress = progress
+        self._solving_since: float | None = None
 
     @contextmanager
     def timing(self) -> Iterator[None]:
@@ -336,8 +351,18 @@ class _Stopwatch:
                 return function(*args, **kwargs)
             finally:
                 self.seconds[stage] += time.perf_counter() - began
+                if stage != "candidates":  # once per order: too often to write
+                    self._save()
 
         return timed
+
+    def _save(self) -> None:
+        known = {
+            "stages": self.seconds,
+            "size": self.sizes[0] if self.sizes else None,
+            "solving_since": self._solving_since,
+        }
+        self._progress.write_text(json.dumps(known), encoding="utf-8")
 
     def solver(
         self,
@@ -350,10 +375,14 @@ class _Stopwatch:
         """HiGHS, noting the model's size and the time to load and solve it."""
         self.sizes.append(program.size)
         _log(f"model {program.size[0]:,} variables, {program.size[1]:,} rows; solving")
+        self._solving_since = time.time()
+        self._save()
         began = time.perf_counter()
         result = solve_with_highs(program, time_limit=time_limit, gap=gap, start=start)
         self.seconds["solve"] = self.seconds.get("solve", 0.0) + time.perf_counter() - began
         self.results.append(result)
+        self._solving_since = None
+        self._save()
         return result
 
 
@@ -375,16 +404,17 @@ def generated_day(size: ScenarioSize, seed: int) -> Day:
     return Day(found, orders, found.day_offers({}), found.arrivals[-1].arrives_at)
 
 
-def measure_wave(day: Day, time_limit: float, profile_top: int = 0) -> WaveResult:
-    """`route_wave` over the day, stage by stage, with its peak memory; its plans and the
-    myopic baseline's measured. `profile_top` > 0: cProfile's top functions to stderr."""
+def measure_wave(day: Day, time_limit: float, progress: Path, profile_top: int = 0) -> WaveResult:
+    """`route_wave` over the day, stage by stage (written to `progress` as it goes), with its
+    peak memory; its plans and the myopic baseline's measured. `profile_top` > 0: cProfile's
+    top functions to stderr."""
     found, orders, offers, now = day.scenario, day.orders, day.offers, day.now
     profiles = {o.id: LOWEST_COST for o in orders}
     load_before = _load()
     gc.collect()
     rss = _rss_mib()
     reset = _reset_peak()
-    watch = _Stopwatch()
+    watch = _Stopwatch(progress)
     profiler = cProfile.Profile() if profile_top else None
     _log(f"wave of {len(orders):,} orders: the myopic baseline and the model")
     began = time.perf_counter()
@@ -442,6 +472,81 @@ def measure_nearest(day: Day) -> PolicyResult:
     began = time.perf_counter()
     plans = _route_nearest(day.scenario, day.orders, day.offers, day.now)
     return _measured(day, nearest_policy(), "nearest", plans, time.perf_counter() - began)
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """The wave's model built the way `route_wave` builds it, not solved."""
+
+    orders: int
+    stages: dict[str, float]  # "myopic", "candidates", "build", "start"
+    size: tuple[int, int, int]
+    rows: dict[str, int]  # rows per business rule
+    rss_before_mib: float
+    peak_mib: float
+    #: units the myopic plans ship, and how many of them the warm start keeps: the rest ship
+    #: from nodes outside the order's shortlist (or as parts the wave splits otherwise)
+    myopic_units: int
+    start_units: int
+    start_objective: float  # the warm start's objective in the model
+    myopic_penalised: float  # the myopic plans' objective + the unfilled units' price
+
+
+def measure_model(day: Day, profile_top: int = 0) -> ModelResult:
+    """Myopic baseline, candidates, model and warm start, timed one by one (cProfile's top
+    `profile_top` functions to stderr when > 0)."""
+    found, orders, offers, now = day.scenario, day.orders, day.offers, day.now
+    profiles = {o.id: LOWEST_COST for o in orders}
+    book, calendar = RateBook(), DateBook()
+    gc.collect()
+    rss = _rss_mib()
+    _reset_peak()
+    profiler = cProfile.Profile() if profile_top else None
+    if profiler is not None:
+        profiler.enable()
+    seconds: dict[str, float] = {}
+    began = time.perf_counter()
+    baseline = wave.route_one_by_one(
+        orders, offers, found.products, found.services, profiles, now, book, calendar
+    )
+    seconds["myopic"] = time.perf_counter() - began
+    began = time.perf_counter()
+    chosen = [
+        candidates(o, offers, found.products, found.services, LOWEST_COST, now, calendar)
+        for o in orders
+    ]
+    seconds["candidates"] = time.perf_counter() - began
+    began = time.perf_counter()
+    program, index = wave._program(chosen, offers, found.products, book)
+    seconds["build"] = time.perf_counter() - began
+    began = time.perf_counter()
+    start = wave._start(program, index, chosen, baseline)
+    seconds["start"] = time.perf_counter() - began
+    if profiler is not None:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile_top)
+    peak = _peak_mib()
+    rows = Counter(name.split(" of ")[0].split(" at ")[0] for name in program.row_names)
+    shipped = sum(line.quantity for p in baseline.values() for s in p.shipments for line in s.lines)
+    kept = sum(
+        chosen[o].work[line].quantity
+        for (o, line, _), column in index.x.items()
+        if start[column] > 0.5
+    )
+    unfilled = sum(u.quantity for p in baseline.values() for u in p.unfilled)
+    money = sum(p.costs.objective for p in baseline.values())
+    return ModelResult(
+        orders=len(orders),
+        stages=seconds,
+        size=program.size,
+        rows=dict(rows),
+        rss_before_mib=rss,
+        peak_mib=peak,
+        myopic_units=shipped,
+        start_units=kept,
+        start_objective=sum(c * v for c, v in zip(program.costs, start, strict=True)),
+        myopic_penalised=money + wave.UNFILLED_PER_UNIT * unfilled,
+    )
 
 
 def _route_nearest(
@@ -528,6 +633,11 @@ def _overdrawn(plans: Iterable[Plan], offers: Sequence[Offer]) -> list[str]:
     return found
 
 
+def progress_file(out: Path) -> Path:
+    """Where a wave writes how far it got, beside its result."""
+    return out.with_name(f"{out.stem}.progress.json")
+
+
 # ---- the command -------------------------------------------------------------------------------
 
 
@@ -537,7 +647,9 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     latency = kinds.add_parser("latency", help="engine.route, one order at a time")
     latency.add_argument("--nodes", type=int, default=200)
     latency.add_argument("--skus", type=int, default=2_000)
-    latency.add_argument("--stock-orders", type=int, default=5_000, help="a day's stream sizing the stock")
+    latency.add_argument(
+        "--stock-orders", type=int, default=5_000, help="a day's stream sizing the stock"
+    )
     latency.add_argument("--samples", type=int, default=300, help="timed orders per kind")
     waves = kinds.add_parser("wave", help="route_wave over one generated day")
     waves.add_argument("--nodes", type=int, default=100)
@@ -546,7 +658,12 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     waves.add_argument("--time-limit", type=float, default=60.0, help="the solver's, seconds")
     waves.add_argument("--nearest", action="store_true", help="also route the nearest baseline")
     waves.add_argument("--profile", type=int, default=0, help="print cProfile's top N to stderr")
-    for sub in (latency, waves):
+    model = kinds.add_parser("model", help="the wave's model of one generated day, unsolved")
+    model.add_argument("--nodes", type=int, default=100)
+    model.add_argument("--skus", type=int, default=2_000)
+    model.add_argument("--orders", type=int, required=True)
+    model.add_argument("--profile", type=int, default=0, help="print cProfile's top N to stderr")
+    for sub in (latency, waves, model):
         sub.add_argument("--seed", type=int, default=7)
         sub.add_argument("--out", type=Path, required=True, help="where to write the JSON")
     return parser.parse_args(argv)
@@ -554,16 +671,21 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> int:
     arguments = _arguments(argv)
-    result: LatencyResult | WaveResult
+    result: LatencyResult | WaveResult | ModelResult
     if arguments.kind == "latency":
         size = ScenarioSize(
             arguments.nodes, arguments.skus, arguments.stock_orders, Tightness.SLACK
         )
         result = measure_latency(size, arguments.samples, arguments.seed)
+    elif arguments.kind == "model":
+        size = ScenarioSize(arguments.nodes, arguments.skus, arguments.orders, Tightness.TIGHT)
+        result = measure_model(generated_day(size, arguments.seed), arguments.profile)
     else:
         size = ScenarioSize(arguments.nodes, arguments.skus, arguments.orders, Tightness.TIGHT)
         day = generated_day(size, arguments.seed)
-        result = measure_wave(day, arguments.time_limit, arguments.profile)
+        result = measure_wave(
+            day, arguments.time_limit, progress_file(arguments.out), arguments.profile
+        )
         if arguments.nearest:
             result.policies.append(measure_nearest(day))
     arguments.out.write_text(json.dumps(asdict(result)), encoding="utf-8")
