@@ -171,7 +171,7 @@ class DecisionView(BaseModel):
 class WaveIn(BaseModel):
     model_config = Strict
 
-    orders: list[SourcingIn] = Field(min_length=1, max_length=10_000)
+    orders: list[SourcingIn] = Field(min_length=1, max_length=3_000)
     time_limit_seconds: float = Field(default=30.0, gt=0, le=300)
     commit: bool = Field(default=False, description="allocate every plan and record decisions")
 

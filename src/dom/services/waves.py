@@ -35,7 +35,9 @@ from dom.services.plan_records import plain, plan_to_record
 
 #: A wave may take this long to solve at most (seconds), and holds this many orders at most.
 MAX_TIME_LIMIT = 300.0
-MAX_ORDERS = 10_000
+#: HiGHS does not check its time limit in one set-up step that grows fast with the model (about
+#: 43 s at 10,000 orders, minutes at 20,000: docs/benchmarks.md): waves stay below that.
+MAX_ORDERS = 3_000
 
 
 @dataclass(frozen=True)
