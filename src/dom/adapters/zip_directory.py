@@ -19,6 +19,11 @@ class ZipDirectory:
     def lookup(self, zip_code: str) -> ZipPlace | None:
         return self._places.get(zip_code)
 
+    def destination(self, zip_code: str) -> ZipPlace | None:
+        """The place of a ZIP code parcels can be sent to: known, with coordinates."""
+        place = self.lookup(zip_code)
+        return place if place is not None and place.has_location else None
+
     def __len__(self) -> int:
         return len(self._places)
 

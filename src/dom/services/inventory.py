@@ -148,18 +148,14 @@ def check_names(
     skus, node_ids = set(skus), set(node_ids)
     problems = [
         Problem(f"{where}.sku", f"unknown SKU {s!r}")
-        for s in sorted(skus - existing(connection, products.c.sku, skus))
+        for s in sorted(skus - store.existing(connection, products.c.sku, skus))
     ]
     problems += [
         Problem(f"{where}.node_id", f"unknown node {n!r}")
-        for n in sorted(node_ids - existing(connection, nodes.c.id, node_ids))
+        for n in sorted(node_ids - store.existing(connection, nodes.c.id, node_ids))
     ]
     if problems:
         raise InvalidInput(problems)
-
-
-def existing(connection: Connection, column: Any, wanted: set[str]) -> set[str]:
-    return store.existing(connection, column, wanted)
 
 
 # ---- events ------------------------------------------------------------------------------------
@@ -726,7 +722,7 @@ def exclude_nodes(
     if not channel.strip():
         raise InvalidInput([Problem("channel", "is required")])
     with writing(engine) as connection:
-        known = existing(connection, nodes.c.id, set(node_ids))
+        known = store.existing(connection, nodes.c.id, set(node_ids))
         unknown = sorted(set(node_ids) - known)
         if unknown:
             raise InvalidInput([Problem("node_ids", f"unknown node {n!r}") for n in unknown])

@@ -20,7 +20,7 @@ from dom.domain.errors import InvalidInput, Problem
 from dom.domain.inventory import Method
 from dom.domain.network import Capability, Node
 from dom.domain.promise import CartLine, ServicePromise, best_promise, ready_date
-from dom.services.inventory import eligible_among, existing
+from dom.services.inventory import eligible_among
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ def promise_cart(
     problems = _check_cart(cart, zip_code, pickup_store)
     destination = None
     if zip_code is not None:
-        place = zips.lookup(zip_code)
-        if place is None or not place.has_location:
+        place = zips.destination(zip_code)
+        if place is None:
             problems.append(Problem("zip", f"unknown ZIP code {zip_code}"))
         else:
             destination = place.location
@@ -67,7 +67,7 @@ def promise_cart(
     with reading(engine) as connection:
         current = network(connection)
         nodes_by_id = current.by_id
-        unknown = sorted(set(skus) - existing(connection, products_table.c.sku, set(skus)))
+        unknown = sorted(set(skus) - store.existing(connection, products_table.c.sku, set(skus)))
         if unknown:
             raise InvalidInput([Problem("lines.sku", f"unknown SKU {sku!r}") for sku in unknown])
         method = Method.PICKUP if pickup_store else Method.SHIP

@@ -193,7 +193,7 @@ def _reroute_once(
     kept = [line for line in held if line.line_id not in wanted]
     deallocate_units(connection, _line_units(node_id, given_back), now)
     request = request_from_record(row.request)
-    profile = registry.profile_version(engine, decided.profile, decided.profile_version)
+    profile = profile_version_of(engine, decided)
     current = network(connection)
     skus = sorted({line.sku for line in given_back})
     elsewhere = [
@@ -311,8 +311,8 @@ def order_of(zips: ZipDirectory, request: SourcingRequest) -> tuple[Order, Order
         if line.line_id in seen:
             problems.append(Problem(f"lines.{index}.line_id", f"{line.line_id!r} appears twice"))
         seen.add(line.line_id)
-    place = zips.lookup(request.zip_code)
-    if place is None or not place.has_location:
+    place = zips.destination(request.zip_code)
+    if place is None:
         problems.append(Problem("zip", f"unknown ZIP code {request.zip_code}"))
     if problems:
         raise InvalidInput(problems)
@@ -351,8 +351,13 @@ def _decide(
 
 
 def profile_for(
-    engine: Engine, request: SourcingRequest, facts: OrderFacts
+    engine: Engine,
+    request: SourcingRequest,
+    facts: OrderFacts,
+    routing: registry.Routing | None = None,
 ) -> tuple[Profile, int, str | None]:
+    """The profile an order routes under: asked for, or chosen by the rules of `routing` (the
+    active ones if not given; a wave reads them once for all its orders)."""
     if request.profile_version is not None:
         if request.profile is None:
             raise InvalidInput([Problem("profile", "name the profile whose version to try")])
@@ -361,7 +366,7 @@ def profile_for(
         except NotFound as missing:
             raise InvalidInput([Problem("profile_version", str(missing))]) from missing
         return tried, request.profile_version, None
-    routing = registry.active_routing(engine)
+    routing = routing or registry.active_routing(engine)
     if request.profile is not None:
         if request.profile not in routing.profiles:
             raise InvalidInput([Problem("profile", f"no active profile named {request.profile!r}")])

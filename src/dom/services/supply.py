@@ -17,7 +17,7 @@ from dom.adapters.tables import inbound_supply, products
 from dom.domain.access import Action, Principal
 from dom.domain.errors import InvalidInput, Problem
 from dom.domain.inventory import Method, Supply, SupplyKind, promise_date
-from dom.services.inventory import check_known, eligible_nodes, existing
+from dom.services.inventory import check_known, eligible_nodes
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def promise(
     with reading(engine) as connection:
         if node_id is not None:
             check_known(connection, [(sku, node_id)], "promise")
-        elif not existing(connection, products.c.sku, {sku}):
+        elif not store.existing(connection, products.c.sku, {sku}):
             raise InvalidInput([Problem("sku", f"unknown SKU {sku!r}")])
         eligible = eligible_nodes(connection, method, moment)
         if channel is not None:

@@ -29,6 +29,7 @@ from dom.domain.sourcing.engine import route
 from dom.domain.sourcing.model import Order, Plan
 from dom.domain.sourcing.profiles import OrderFacts
 from dom.domain.sourcing.wave import route_wave
+from dom.services import profiles as registry
 from dom.services import sourcing
 from dom.services.inventory import allocate_units, check_names, deallocate_units
 from dom.services.plan_records import plain, plan_to_record
@@ -69,8 +70,9 @@ def route_orders(
     principal.require(Action.RESERVE if commit else Action.READ_INVENTORY)
     moment = now or datetime.now(UTC)
     orders = _check(zips, requests, time_limit)
+    routing = registry.active_routing(engine)
     chosen = [
-        sourcing.profile_for(engine, r, facts)
+        sourcing.profile_for(engine, r, facts, routing)
         for r, (_, facts) in zip(requests, orders, strict=True)
     ]
     skus = sorted({line.sku for r in requests for line in r.lines})
@@ -250,7 +252,9 @@ def reoptimize(
         offers = sourcing.offers(connection, current, skus, principal.channel, moment, extra=held)
         products = {p.sku: p for p in repo.get_products(connection, skus)}
         excluded = _exclusions(connection, principal, orders, [r.facts for r in requests])
-    profiles = {d.order_id: sourcing.profile_version_of(engine, d) for d in decided}
+    versions = {(d.profile, d.profile_version): d for d in decided}  # each read once
+    loaded = {key: sourcing.profile_version_of(engine, d) for key, d in versions.items()}
+    profiles = {d.order_id: loaded[(d.profile, d.profile_version)] for d in decided}
     result = route_wave(
         orders,
         offers,

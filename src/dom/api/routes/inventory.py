@@ -178,8 +178,8 @@ def reserve(
     def produce() -> Any:
         destination = None
         if body.zip is not None:
-            place = zips.lookup(body.zip)
-            if place is None or not place.has_location:
+            place = zips.destination(body.zip)
+            if place is None:
                 raise InvalidField("zip", f"unknown ZIP code {body.zip}")
             destination = place.location
         request = inventory.ReservationRequest(
