@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(
         default=False, description="Mark the console's session cookie Secure (behind HTTPS)"
     )
+    auto_release: bool = Field(
+        default=True, description="Send sourced orders to their nodes at once (else: on request)"
+    )
+    pickup_expiry_hours: int = Field(
+        default=72, ge=1, description="Uncollected pickups are cancelled and restocked after this"
+    )
 
     def ensure_local_dirs(self) -> None:
         """Create the folder of a SQLite file so a fresh clone can start at once."""

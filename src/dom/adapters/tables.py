@@ -345,3 +345,73 @@ network_version = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("token", String(32), nullable=False),
 )
+
+#: Orders: the columns queries filter on, and the aggregate itself as a document (lines,
+#: customer, address, holds, cancellations, backorder reasons). `version` guards writers.
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("external_id", String(100), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("customer_id", String(100)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("document", JSON, nullable=False),
+    Index("ix_orders_channel_external_id", "channel", "external_id", unique=True),
+    Index("ix_orders_status_created_at", "status", "created_at"),
+)
+
+#: Fulfilment requests: what one node is asked to ship or hand over for one order.
+fulfilments = Table(
+    "fulfilments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("order_id", String(32), ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("node_id", String(64), ForeignKey("nodes.id"), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("document", JSON, nullable=False),
+    Index("ix_fulfilments_node_id_status", "node_id", "status"),
+    Index("ix_fulfilments_order_id", "order_id"),
+)
+
+#: Each order's history: what happened, when, who or which rule did it, and the details.
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(32), ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index("ix_order_events_order_id", "order_id", "id"),
+)
+
+#: The transactional outbox: events written with the change that caused them, delivered by
+#: `dom worker` after commit. `event_id` stays the same on every redelivery.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(32), nullable=False, unique=True),
+    Column("event", String(64), nullable=False),
+    Column("order_id", String(32), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+)
+
+#: Units and orders each node has taken on per local day, against its daily capacity.
+capacity_used = Table(
+    "capacity_used",
+    metadata,
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("units", Integer, nullable=False),
+    Column("orders", Integer, nullable=False),
+)

@@ -18,6 +18,7 @@ from dom.api.routes import (
     keys,
     masterdata,
     nodes,
+    orders,
     sourcing,
     sourcing_profiles,
 )
@@ -55,7 +56,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     problems.install(app)
-    routers = (nodes, catalog, masterdata, keys, audit, inventory, sourcing, sourcing_profiles)
+    routers = (
+        nodes,
+        catalog,
+        masterdata,
+        keys,
+        audit,
+        inventory,
+        sourcing,
+        sourcing_profiles,
+        orders,
+    )
     for module in routers:
         app.include_router(module.router)
     app.include_router(console.router)

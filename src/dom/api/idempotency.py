@@ -28,6 +28,14 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+class Produced:
+    """What `produce` returns when the status code depends on the outcome."""
+
+    def __init__(self, status_code: int, content: Any) -> None:
+        self.status_code = status_code
+        self.content = content
+
+
 def run_once(
     engine: Engine,
     principal: Principal,
@@ -39,7 +47,10 @@ def run_once(
 ) -> Any:
     """Run `produce` unless a request with this key ran already; replay its response if so."""
     if key is None:
-        return produce()
+        result = produce()
+        if isinstance(result, Produced):
+            return JSONResponse(jsonable_encoder(result.content), status_code=result.status_code)
+        return result
     print_ = idempotency.fingerprint(request.method, request.url.path, body.model_dump_json())
     stored = idempotency.claim(engine, principal, key, print_)
     if stored is not None:
@@ -47,7 +58,10 @@ def run_once(
             stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
         )
     try:
-        content = jsonable_encoder(produce())
+        result = produce()
+        if isinstance(result, Produced):
+            status_code, result = result.status_code, result.content
+        content = jsonable_encoder(result)
     except BaseException:
         idempotency.give_back(engine, principal, key)
         raise

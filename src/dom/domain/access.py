@@ -31,6 +31,10 @@ class Action(StrEnum):
     RESERVE = "inventory:reserve"
     MANAGE_KEYS = "keys:manage"
     MANAGE_ROUTING = "routing:manage"  # save and activate sourcing profiles and selection rules
+    CAPTURE_ORDERS = "orders:capture"
+    READ_ORDERS = "orders:read"
+    MANAGE_ORDERS = "orders:manage"  # release holds, cancel, release to nodes
+    FULFIL = "fulfilment:operate"  # a node works its fulfilment requests
 
 
 READS = frozenset(
@@ -41,6 +45,7 @@ READS = frozenset(
         Action.EXPORT_MASTER_DATA,
         Action.RUN_AUDIT,
         Action.READ_INVENTORY,
+        Action.READ_ORDERS,
     }
 )
 
@@ -49,8 +54,17 @@ GRANTS: dict[Role, frozenset[Action]] = {
     Role.VIEWER: READS,
     # A channel (web shop, marketplace) needs the catalogue, the service levels it can offer and
     # availability, and holds stock for its carts and orders.
+    # It captures its own orders, follows them and may hold, release or cancel them.
     Role.CHANNEL: frozenset(
-        {Action.READ_CATALOG, Action.READ_CARRIERS, Action.READ_INVENTORY, Action.RESERVE}
+        {
+            Action.READ_CATALOG,
+            Action.READ_CARRIERS,
+            Action.READ_INVENTORY,
+            Action.RESERVE,
+            Action.CAPTURE_ORDERS,
+            Action.READ_ORDERS,
+            Action.MANAGE_ORDERS,
+        }
     ),
     # A node system sees its own node, the catalogue and carriers, can pause or resume itself and
     # reports its own stock.
@@ -62,6 +76,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
             Action.READ_CARRIERS,
             Action.READ_INVENTORY,
             Action.RECORD_INVENTORY,
+            Action.FULFIL,
         }
     ),
 }
@@ -87,6 +102,10 @@ class Principal:
     def sees_node(self, node_id: str) -> bool:
         """A node key is confined to its own node; every other role sees the whole network."""
         return self.role is not Role.NODE or self.node_id == node_id
+
+    def sees_channel(self, channel: str) -> bool:
+        """A channel key is confined to its own channel's orders."""
+        return self.role is not Role.CHANNEL or self.channel == channel
 
     def require_node(self, node_id: str) -> None:
         if not self.sees_node(node_id):

@@ -5,16 +5,17 @@ if a racing writer took them first."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
 from dom.adapters import inventory_store as store
+from dom.adapters import order_store, sourcing_store
 from dom.adapters import repositories as repo
-from dom.adapters import sourcing_store
 from dom.adapters.database import reading, writing
 from dom.adapters.network_cache import Network, network
 from dom.adapters.zip_directory import ZipDirectory
@@ -22,6 +23,7 @@ from dom.domain.access import Action, Principal
 from dom.domain.catalog import Product
 from dom.domain.errors import InvalidInput, NotFound, Problem
 from dom.domain.inventory import InsufficientStock, Method
+from dom.domain.network import Node
 from dom.domain.sourcing.engine import route
 from dom.domain.sourcing.model import Costs, Offer, Order, OrderLine, Plan, ShipmentLine
 from dom.domain.sourcing.profiles import OrderFacts, Profile, select_profile
@@ -109,16 +111,35 @@ def commit(
     for attempt in range(1, COMMIT_TRIES + 1):
         try:
             with writing(engine) as connection:
-                decided = _decide(connection, engine, principal, request, order, facts, moment)
-                decided = replace(decided, id=secrets.token_hex(8), committed=True)
-                allocate_units(connection, units_of(decided.plan), moment)
-                row = decision_row(decided, principal) | {"request": request_record(request)}
-                sourcing_store.insert_decision(connection, row)
-                return decided
+                channel = principal.channel or facts.channel
+                return commit_in(
+                    connection, engine, principal.name, channel, request, order, facts, moment
+                )
         except InsufficientStock:
             if attempt == COMMIT_TRIES:
                 raise
     raise AssertionError("unreachable")
+
+
+def commit_in(
+    connection: Connection,
+    engine: Engine,
+    actor: str,
+    channel: str | None,
+    request: SourcingRequest,
+    order: Order,
+    facts: OrderFacts,
+    now: datetime,
+    avoid: Collection[tuple[str, str]] = (),
+) -> Decision:
+    """Route and allocate in the caller's transaction, and record the decision; `avoid` names
+    (SKU, node) pairs the plan may not use (a node gave those units back)."""
+    decided = decide_in(connection, engine, request, order, facts, channel, now, avoid)
+    decided = replace(decided, id=secrets.token_hex(8), committed=True)
+    allocate_units(connection, units_of(decided.plan), now)
+    row = decision_row_by(decided, actor) | {"request": request_record(request)}
+    sourcing_store.insert_decision(connection, row)
+    return decided
 
 
 def release(engine: Engine, principal: Principal, decision_id: str) -> Decision:
@@ -338,16 +359,43 @@ def _decide(
     facts: OrderFacts,
     now: datetime,
 ) -> Decision:
+    channel = principal.channel or facts.channel
+    return decide_in(connection, engine, request, order, facts, channel, now)
+
+
+def decide_in(
+    connection: Connection,
+    engine: Engine,
+    request: SourcingRequest,
+    order: Order,
+    facts: OrderFacts,
+    channel: str | None,
+    now: datetime,
+    avoid: Collection[tuple[str, str]] = (),
+) -> Decision:
+    """The plan under the order's profile, from what the channel's nodes can give now."""
     profile, version, rule = profile_for(engine, request, facts)
     skus = sorted({line.sku for line in order.lines})
     check_names(connection, skus, [], "lines")
     current = network(connection)
-    available = offers(connection, current, skus, principal.channel or facts.channel, now)
+    available = offers(connection, current, skus, channel, now)
+    if avoid:
+        available = _without(available, avoid)
     products = {p.sku: p for p in repo.get_products(connection, skus)}
     found = route(
         order, available, products, current.services, profile, now, current.rates, current.dates
     )
     return Decision(None, order.id, found, profile.name, version, rule, False, now)
+
+
+def _without(available: Sequence[Offer], avoid: Collection[tuple[str, str]]) -> list[Offer]:
+    """Offers with the avoided (SKU, node) pairs taken out."""
+    kept = []
+    for offer in available:
+        stock = {sku: n for sku, n in offer.available.items() if (sku, offer.node.id) not in avoid}
+        if stock:
+            kept.append(replace(offer, available=stock))
+    return kept
 
 
 def profile_for(
@@ -396,16 +444,23 @@ def offers(
     stock: dict[str, dict[str, int]] = {}
     for (sku, node_id), units in found.items():
         stock.setdefault(node_id, {})[sku] = units
-    # Capacity used today is not tracked until orders are (issue #5): a node has its full day.
+    days = {node_id: local_day(nodes[node_id], now) for node_id in stock}
+    used = order_store.capacity_on(connection, days)
     return [
         Offer(
             nodes[node_id],
             available,
-            units_left_today=nodes[node_id].capacity.units_per_day,
-            orders_left_today=nodes[node_id].capacity.orders_per_day,
+            units_left_today=max(0, nodes[node_id].capacity.units_per_day - units),
+            orders_left_today=max(0, nodes[node_id].capacity.orders_per_day - count),
         )
         for node_id, available in sorted(stock.items())
+        for units, count in [used.get(node_id, (0, 0))]
     ]
+
+
+def local_day(node: Node, moment: datetime) -> date:
+    """The node's calendar day at this moment: capacity is counted per local day."""
+    return moment.astimezone(ZoneInfo(node.timezone)).date()
 
 
 def units_of(plan: Plan) -> dict[tuple[str, str], int]:
@@ -426,6 +481,10 @@ def profile_version_of(engine: Engine, decided: Decision) -> Profile:
 
 
 def decision_row(decided: Decision, principal: Principal) -> dict[str, Any]:
+    return decision_row_by(decided, principal.name)
+
+
+def decision_row_by(decided: Decision, actor: str) -> dict[str, Any]:
     assert decided.id is not None
     return {
         "id": decided.id,
@@ -438,7 +497,7 @@ def decision_row(decided: Decision, principal: Principal) -> dict[str, Any]:
         "committed": decided.committed,
         "plan": plan_to_record(decided.plan),
         "decided_at": decided.decided_at,
-        "decided_by": principal.name,
+        "decided_by": actor,
         "released_at": None,
     }
 

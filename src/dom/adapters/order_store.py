@@ -1,0 +1,199 @@
+"""Orders, their fulfilment requests, history and outbox, and capacity used, in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dom.adapters.tables import capacity_used, fulfilments, order_events, orders, outbox
+
+
+class StaleOrder(Exception):
+    """Another writer changed the order since it was read; the caller reads it again."""
+
+
+def insert_order(connection: Connection, row: dict[str, Any]) -> None:
+    connection.execute(insert(orders).values(**row))
+
+
+def order_id_by_external(connection: Connection, channel: str, external_id: str) -> str | None:
+    query = select(orders.c.id).where(
+        orders.c.channel == channel, orders.c.external_id == external_id
+    )
+    found = connection.execute(query).scalar()
+    return None if found is None else str(found)
+
+
+def lock_order(connection: Connection, order_id: str) -> Any:
+    """The order's row, locked until the transaction ends (PostgreSQL; SQLite locks the file)."""
+    query = select(orders).where(orders.c.id == order_id)
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return connection.execute(query).first()
+
+
+def get_order(connection: Connection, order_id: str) -> Any:
+    return connection.execute(select(orders).where(orders.c.id == order_id)).first()
+
+
+def update_order(
+    connection: Connection, order_id: str, version: int, values: dict[str, Any]
+) -> None:
+    done = connection.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.version == version)
+        .values(version=version + 1, **values)
+    )
+    if done.rowcount != 1:
+        raise StaleOrder(order_id)
+
+
+def fulfilments_of(connection: Connection, order_id: str) -> list[Any]:
+    query = (
+        select(fulfilments)
+        .where(fulfilments.c.order_id == order_id)
+        .order_by(fulfilments.c.created_at, fulfilments.c.id)
+    )
+    return list(connection.execute(query))
+
+
+def get_fulfilment(connection: Connection, fulfilment_id: str) -> Any:
+    return connection.execute(select(fulfilments).where(fulfilments.c.id == fulfilment_id)).first()
+
+
+def save_fulfilments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new requests and update changed ones (rows carry every column)."""
+    if not rows:
+        return
+    existing = {
+        row.id
+        for row in connection.execute(
+            select(fulfilments.c.id).where(fulfilments.c.id.in_([r["id"] for r in rows]))
+        )
+    }
+    new = [row for row in rows if row["id"] not in existing]
+    if new:
+        connection.execute(insert(fulfilments), new)
+    for row in rows:
+        if row["id"] in existing:
+            values = {k: v for k, v in row.items() if k not in ("id", "created_at")}
+            connection.execute(
+                update(fulfilments).where(fulfilments.c.id == row["id"]).values(**values)
+            )
+
+
+def open_fulfilments(
+    connection: Connection, node_id: str | None, statuses: Sequence[str], limit: int
+) -> list[Any]:
+    query = select(fulfilments).where(fulfilments.c.status.in_(statuses))
+    if node_id is not None:
+        query = query.where(fulfilments.c.node_id == node_id)
+    query = query.order_by(fulfilments.c.created_at, fulfilments.c.id).limit(limit)
+    return list(connection.execute(query))
+
+
+def insert_entries(
+    connection: Connection, history: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]
+) -> None:
+    """An order's new history entries and their outbox events, in the caller's transaction."""
+    if history:
+        connection.execute(insert(order_events), list(history))
+    if events:
+        connection.execute(insert(outbox), list(events))
+
+
+def history_of(connection: Connection, order_id: str) -> list[Any]:
+    query = (
+        select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id)
+    )
+    return list(connection.execute(query))
+
+
+def list_orders(
+    connection: Connection,
+    status: str | None,
+    channel: str | None,
+    limit: int,
+    before: str | None = None,
+) -> list[Any]:
+    query = select(orders)
+    if status is not None:
+        query = query.where(orders.c.status == status)
+    if channel is not None:
+        query = query.where(orders.c.channel == channel)
+    if before is not None:
+        query = query.where(orders.c.id < before)
+    return list(connection.execute(query.order_by(orders.c.id.desc()).limit(limit)))
+
+
+def order_ids_with_status(connection: Connection, status: str, limit: int) -> list[str]:
+    query = (
+        select(orders.c.id)
+        .where(orders.c.status == status)
+        .order_by(orders.c.created_at, orders.c.id)
+        .limit(limit)
+    )
+    return [str(found) for found in connection.execute(query).scalars()]
+
+
+# ---- capacity -----------------------------------------------------------------------------------
+
+
+def add_capacity(connection: Connection, node_id: str, day: date, units: int, count: int) -> None:
+    """Count units and orders a node took on (negative: gave back) on its local day."""
+    values = {"node_id": node_id, "day": day, "units": units, "orders": count}
+    dialect = connection.dialect.name
+    table = capacity_used
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(table).values(**values)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(**values)
+    else:  # pragma: no cover - only the two dialects dom supports
+        raise NotImplementedError(dialect)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.node_id, table.c.day],
+        set_={
+            "units": func.max(table.c.units + statement.excluded.units, 0)
+            if dialect == "sqlite"
+            else func.greatest(table.c.units + statement.excluded.units, 0),
+            "orders": func.max(table.c.orders + statement.excluded.orders, 0)
+            if dialect == "sqlite"
+            else func.greatest(table.c.orders + statement.excluded.orders, 0),
+        },
+    )
+    connection.execute(statement)
+
+
+def capacity_on(connection: Connection, days: dict[str, date]) -> dict[str, tuple[int, int]]:
+    """Units and orders taken on per node, each on its own local day."""
+    if not days:
+        return {}
+    wanted = set(days.values())
+    query = select(capacity_used).where(capacity_used.c.day.in_(sorted(wanted)))
+    return {
+        row.node_id: (row.units, row.orders)
+        for row in connection.execute(query)
+        if days.get(row.node_id) == row.day
+    }
+
+
+def clear_capacity_before(connection: Connection, day: date) -> None:
+    connection.execute(delete(capacity_used).where(capacity_used.c.day < day))
+
+
+def outbox_after(connection: Connection, after_id: int, limit: int) -> list[Any]:
+    query = select(outbox).where(outbox.c.id > after_id).order_by(outbox.c.id).limit(limit)
+    return list(connection.execute(query))
+
+
+def outbox_of(connection: Connection, order_id: str) -> list[Any]:
+    query = select(outbox).where(outbox.c.order_id == order_id).order_by(outbox.c.id)
+    return list(connection.execute(query))
+
+
+def latest_time(values: Sequence[datetime]) -> datetime | None:
+    return max(values) if values else None

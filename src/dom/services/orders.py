@@ -1,0 +1,739 @@
+"""Orders end to end: capture, holds, sourcing and allocation, release to nodes, cancellation,
+and what the jobs do (backorders, uncollected pickups).
+
+Every command locks the order, changes the aggregate, and saves it with its new history entries
+and their outbox events in one transaction; inventory moves in that same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from dom.adapters import inventory_store as store
+from dom.adapters import order_store
+from dom.adapters.database import reading, writing
+from dom.adapters.network_cache import network
+from dom.adapters.tables import products
+from dom.adapters.zip_directory import ZipDirectory
+from dom.domain.access import Action, Principal
+from dom.domain.errors import Forbidden, InvalidInput, NotFound, Problem
+from dom.domain.inventory import InsufficientStock, Position
+from dom.domain.inventory import Method as StockMethod
+from dom.domain.orders.capture import Known, problems_of
+from dom.domain.orders.lifecycle import HoldKind, Method, Status
+from dom.domain.orders.model import Fulfilment, Order, Part
+from dom.domain.sourcing.model import OrderLine as RoutedLine
+from dom.domain.sourcing.model import Plan
+from dom.domain.sourcing.profiles import OrderFacts
+from dom.services import sourcing
+from dom.services.inventory import allocate_units, deallocate_units
+from dom.services.order_records import (
+    entry_from_row,
+    entry_rows,
+    fulfilment_row,
+    order_from_rows,
+    order_row,
+)
+
+T = TypeVar("T")
+
+#: Attempts at a command when a racing writer changed the order or took the units first.
+TRIES = 4
+#: Why a node gives units back, and whether the units are gone from its stock.
+WRITE_OFF = {"not_found": "shrink", "damaged": "damage"}
+REJECT_REASONS = frozenset({"not_found", "damaged", "no_capacity", "cannot_handle", "other"})
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How the automation behaves; from the settings."""
+
+    auto_release: bool = True
+    pickup_expiry: timedelta = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class Captured:
+    order: Order
+    created: bool  # False: the channel had sent this order before; this is the first one
+
+
+# ---- capture ------------------------------------------------------------------------------
+
+
+def capture(
+    engine: Engine,
+    principal: Principal,
+    zips: ZipDirectory,
+    draft: Order,
+    holds: Collection[HoldKind],
+    policy: Policy,
+    now: datetime | None = None,
+) -> Captured:
+    """Validate and record an order; unless it is held, source it and (by policy) release it.
+    The same (channel, external id) again returns the order recorded the first time."""
+    principal.require(Action.CAPTURE_ORDERS)
+    if not principal.sees_channel(draft.channel):
+        raise Forbidden(f"this key captures for channel {principal.channel!r} only")
+    moment = now or datetime.now(UTC)
+    with reading(engine) as connection:
+        known = Known(
+            skus=store.existing(connection, products.c.sku, {line.sku for line in draft.lines}),
+            nodes=network(connection).by_id,
+            zip_known=lambda zip_code: zips.destination(zip_code) is not None,
+            today=moment.date(),
+        )
+        earlier = order_store.order_id_by_external(connection, draft.channel, draft.external_id)
+    problems = problems_of(draft, known)
+    if problems:
+        raise InvalidInput(problems)
+    if earlier is not None:
+        return Captured(order(engine, principal, earlier), created=False)
+    try:
+        with writing(engine) as connection:
+            draft.record(moment, principal.name, "order.created", lines=len(draft.lines))
+            draft.place_holds(holds, moment, principal.name)
+            order_store.insert_order(connection, order_row(draft, moment))
+            _save_entries(connection, draft)
+    except IntegrityError:
+        with reading(engine) as connection:
+            earlier = order_store.order_id_by_external(connection, draft.channel, draft.external_id)
+        if earlier is None:
+            raise
+        return Captured(order(engine, principal, earlier), created=False)
+    if draft.ready_to_source:
+        return Captured(source(engine, zips, draft.id, principal.name, policy, moment), True)
+    return Captured(order(engine, principal, draft.id), created=True)
+
+
+def new_order_id() -> str:
+    return "o_" + secrets.token_hex(8)
+
+
+# ---- commands on an order -----------------------------------------------------------------
+
+
+def source(
+    engine: Engine,
+    zips: ZipDirectory,
+    order_id: str,
+    actor: str,
+    policy: Policy,
+    now: datetime | None = None,
+) -> Order:
+    """Route what the order still needs and allocate it; release it by policy."""
+    moment = now or datetime.now(UTC)
+
+    def apply(connection: Connection, found: Order) -> Order:
+        if found.ready_to_source:
+            _source_in(connection, zips, found, actor, policy, moment)
+        return found
+
+    return _change(engine, order_id, apply, moment)
+
+
+def release_hold(
+    engine: Engine,
+    principal: Principal,
+    zips: ZipDirectory,
+    order_id: str,
+    kind: HoldKind,
+    policy: Policy,
+    now: datetime | None = None,
+) -> Order:
+    """Lift a payment, fraud or address hold; the last one lifted sends the order to sourcing."""
+    principal.require(Action.MANAGE_ORDERS)
+    moment = now or datetime.now(UTC)
+
+    def apply(connection: Connection, found: Order) -> Order:
+        _require_channel(principal, found)
+        found.release_hold(kind, moment, principal.name)
+        if found.ready_to_source:
+            _source_in(connection, zips, found, principal.name, policy, moment)
+        return found
+
+    return _change(engine, order_id, apply, moment)
+
+
+def release(
+    engine: Engine, principal: Principal, order_id: str, now: datetime | None = None
+) -> Order:
+    """Send the order's sourced fulfilment requests to their nodes (when auto-release is off)."""
+    principal.require(Action.MANAGE_ORDERS)
+    moment = now or datetime.now(UTC)
+
+    def apply(connection: Connection, found: Order) -> Order:
+        _require_channel(principal, found)
+        if not found.release(moment, principal.name):
+            raise InvalidInput([Problem("order_id", f"order {order_id} has nothing to release")])
+        return found
+
+    return _change(engine, order_id, apply, moment)
+
+
+def cancel(
+    engine: Engine,
+    principal: Principal,
+    order_id: str,
+    line_ids: Sequence[str] | None,
+    reason: str,
+    now: datetime | None = None,
+) -> Order:
+    """Cancel the order or some of its lines: their units and the nodes' capacity are freed."""
+    principal.require(Action.MANAGE_ORDERS)
+    moment = now or datetime.now(UTC)
+    if not reason.strip():
+        raise InvalidInput([Problem("reason", "say why the order is cancelled")])
+
+    def apply(connection: Connection, found: Order) -> Order:
+        _require_channel(principal, found)
+        taken = found.cancel(line_ids, reason, moment, principal.name)
+        _free(connection, taken, moment, dropped=_dropped(taken))
+        return found
+
+    return _change(engine, order_id, apply, moment)
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    next_before: str | None
+
+
+def order(engine: Engine, principal: Principal, order_id: str) -> Order:
+    """The order with its fulfilment requests and its whole history."""
+    principal.require(Action.READ_ORDERS)
+    with reading(engine) as connection:
+        row = order_store.get_order(connection, order_id)
+        if row is None or not principal.sees_channel(row.channel):
+            raise NotFound("order", order_id)
+        found = order_from_rows(row, order_store.fulfilments_of(connection, order_id))
+        found.history = [entry_from_row(r) for r in order_store.history_of(connection, order_id)]
+    return found
+
+
+def orders(
+    engine: Engine,
+    principal: Principal,
+    status: Status | None,
+    limit: int,
+    before: str | None = None,
+) -> OrderPage:
+    """Newest first; a channel key sees its own channel's orders."""
+    principal.require(Action.READ_ORDERS)
+    with reading(engine) as connection:
+        rows = order_store.list_orders(
+            connection, status.value if status else None, principal.channel, limit + 1, before
+        )
+        found = [
+            order_from_rows(row, order_store.fulfilments_of(connection, row.id))
+            for row in rows[:limit]
+        ]
+    return OrderPage(found, found[-1].id if len(rows) > limit else None)
+
+
+def outbox_events(engine: Engine, principal: Principal, order_id: str) -> list[dict[str, Any]]:
+    principal.require(Action.READ_ORDERS)
+    order(engine, principal, order_id)  # the caller may see it
+    with reading(engine) as connection:
+        return [row.payload for row in order_store.outbox_of(connection, order_id)]
+
+
+# ---- node operations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """A fulfilment request as its node sees it: the pick list and where it goes."""
+
+    fulfilment: Fulfilment
+    order: Order
+
+
+OPEN = tuple(
+    s.value
+    for s in (
+        Status.RELEASED,
+        Status.ACKNOWLEDGED,
+        Status.PICKING,
+        Status.PACKED,
+        Status.READY_FOR_PICKUP,
+        Status.CUSTOMER_ARRIVED,
+    )
+)
+
+
+def requests(
+    engine: Engine, principal: Principal, node_id: str | None, limit: int
+) -> list[Request]:
+    """Open fulfilment requests, oldest first: a node key sees its own node's only."""
+    principal.require(Action.FULFIL)
+    if principal.node_id is not None:
+        if node_id is not None:
+            principal.require_node(node_id)
+        node_id = principal.node_id
+    with reading(engine) as connection:
+        rows = order_store.open_fulfilments(connection, node_id, OPEN, limit)
+        found = []
+        for row in rows:
+            owner = order_store.get_order(connection, row.order_id)
+            whole = order_from_rows(owner, order_store.fulfilments_of(connection, row.order_id))
+            found.append(Request(whole.fulfilment(row.id), whole))
+    return found
+
+
+def operate(
+    engine: Engine,
+    principal: Principal,
+    fulfilment_id: str,
+    act: Callable[[Connection, Order, Fulfilment, datetime], None],
+    now: datetime | None = None,
+) -> Request:
+    """Run a node's step on one of its fulfilment requests, under the order's lock."""
+    principal.require(Action.FULFIL)
+    moment = now or datetime.now(UTC)
+    with reading(engine) as connection:
+        row = order_store.get_fulfilment(connection, fulfilment_id)
+    if row is None or not principal.sees_node(row.node_id):
+        raise NotFound("fulfilment", fulfilment_id)
+
+    def apply(connection: Connection, found: Order) -> Request:
+        target = found.fulfilment(fulfilment_id)
+        act(connection, found, target, moment)
+        return Request(target, found)
+
+    return _change(engine, row.order_id, apply, moment)
+
+
+def acknowledge(actor: str) -> Callable[[Connection, Order, Fulfilment, datetime], None]:
+    def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
+        found.move(target.id, Status.ACKNOWLEDGED, now, actor)
+
+    return act
+
+
+def reject(
+    zips: ZipDirectory,
+    policy: Policy,
+    actor: str,
+    line_ids: Sequence[str] | None,
+    reason: str,
+) -> Callable[[Connection, Order, Fulfilment, datetime], None]:
+    """The node gives lines back: freed there (written off if not found or damaged) and routed
+    again without it."""
+    if reason not in REJECT_REASONS:
+        raise InvalidInput(
+            [Problem("reason", f"one of {', '.join(sorted(REJECT_REASONS))}, not {reason!r}")]
+        )
+
+    def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
+        parts = found.reject(target.id, line_ids, reason, now, actor)
+        _give_back(connection, found, target, parts, reason, now)
+        _source_in(connection, zips, found, "re-sourcing", policy, now)
+
+    return act
+
+
+def confirm_pick(
+    zips: ZipDirectory, policy: Policy, actor: str, picked: dict[str, int]
+) -> Callable[[Connection, Order, Fulfilment, datetime], None]:
+    """The node confirms its pick; what it could not find is written off there and the
+    remainder routed again without it."""
+
+    def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
+        short = found.confirm_pick(target.id, picked, now, actor)
+        if short:
+            _give_back(connection, found, target, short, "not_found", now)
+            _source_in(connection, zips, found, "re-sourcing", policy, now)
+
+    return act
+
+
+def step(
+    actor: str, wanted: Status, **detail: Any
+) -> Callable[[Connection, Order, Fulfilment, datetime], None]:
+    """A plain move: ready for pickup, customer arrived, in transit, delivered."""
+
+    def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
+        found.move(target.id, wanted, now, actor, **detail)
+
+    return act
+
+
+def pack(
+    actor: str, packages: list[Any]
+) -> Callable[[Connection, Order, Fulfilment, datetime], None]:
+    def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
+        found.pack(target.id, packages, now, actor)
+
+    return act
+
+
+def ship(
+    actor: str, carrier: str, service: str, tracking: Sequence[str]
+) -> Callable[[Connection, Order, Fulfilment, datetime], None]:
+    """The parcels leave: the node's allocated units leave its stock."""
+
+    def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
+        found.ship(target.id, carrier, service, tracking, now, actor)
+        _units_leave(connection, target, now)
+
+    return act
+
+
+def hand_over(actor: str) -> Callable[[Connection, Order, Fulfilment, datetime], None]:
+    """The customer collected it, in store or at the car: the units leave the store's stock."""
+
+    def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
+        found.move(target.id, Status.PICKED_UP, now, actor)
+        _units_leave(connection, target, now)
+
+    return act
+
+
+# ---- jobs ---------------------------------------------------------------------------------
+
+
+def retry_waiting(
+    engine: Engine,
+    zips: ZipDirectory,
+    policy: Policy,
+    now: datetime | None = None,
+    limit: int = 200,
+) -> int:
+    """Source backordered orders again (supply may have arrived) and orders captured but not
+    yet sourced (a crash between capture and sourcing); returns how many gained a node."""
+    moment = now or datetime.now(UTC)
+    with reading(engine) as connection:
+        waiting = [
+            *order_store.order_ids_with_status(connection, Status.BACKORDERED.value, limit),
+            *order_store.order_ids_with_status(connection, Status.CREATED.value, limit),
+        ]
+    moved = 0
+    for order_id in waiting:
+        found = source(engine, zips, order_id, "backorder job", policy, moment)
+        moved += found.status is not Status.BACKORDERED
+    return moved
+
+
+def expire_pickups(engine: Engine, policy: Policy, now: datetime | None = None) -> int:
+    """Cancel and restock pickups not collected within the policy's time."""
+    moment = now or datetime.now(UTC)
+    with reading(engine) as connection:
+        rows = order_store.open_fulfilments(
+            connection, None, (Status.READY_FOR_PICKUP.value,), 1000
+        )
+    expired = 0
+    for row in rows:
+        ready_at = row.document["ready_at"]
+        if ready_at is None or datetime.fromisoformat(ready_at) + policy.pickup_expiry > moment:
+            continue
+
+        def apply(connection: Connection, found: Order, fulfilment_id: str = row.id) -> None:
+            target = found.fulfilment(fulfilment_id)
+            if target.status is not Status.READY_FOR_PICKUP:
+                return
+            reason = f"not collected within {policy.pickup_expiry}"
+            parts = found.expire(target.id, reason, moment, "pickup expiry job")
+            _free(connection, [(target, p) for p in parts], moment, dropped=[])
+
+        _change(engine, row.order_id, apply, moment)
+        expired += 1
+    return expired
+
+
+# ---- inside a transaction -----------------------------------------------------------------
+
+
+def _change(
+    engine: Engine, order_id: str, apply: Callable[[Connection, Order], T], now: datetime
+) -> T:
+    """Lock the order, apply the command, save it with its events; again from a fresh read if
+    a racing writer took the units the command chose."""
+    for attempt in range(1, TRIES + 1):
+        try:
+            with writing(engine) as connection:
+                row = order_store.lock_order(connection, order_id)
+                if row is None:
+                    raise NotFound("order", order_id)
+                found = order_from_rows(row, order_store.fulfilments_of(connection, order_id))
+                result = apply(connection, found)
+                _save(connection, found, now)
+                return result
+        except (InsufficientStock, order_store.StaleOrder):
+            if attempt == TRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _save(connection: Connection, found: Order, now: datetime) -> None:
+    if not found.new_entries:
+        return
+    row = order_row(found, now)
+    order_store.update_order(
+        connection,
+        found.id,
+        found.version,
+        {k: row[k] for k in ("status", "updated_at", "document")},
+    )
+    order_store.save_fulfilments(
+        connection, [fulfilment_row(found.id, f, now) for f in found.fulfilments]
+    )
+    _save_entries(connection, found)
+
+
+def _save_entries(connection: Connection, found: Order) -> None:
+    entries = list(found.new_entries)
+    history, events = entry_rows(found, entries, [secrets.token_hex(16) for _ in entries])
+    order_store.insert_entries(connection, history, events)
+    found.new_entries.clear()
+
+
+def _source_in(
+    connection: Connection,
+    zips: ZipDirectory,
+    found: Order,
+    actor: str,
+    policy: Policy,
+    now: datetime,
+) -> None:
+    """Route the order's outstanding lines: shipping lines by the engine under the order's
+    profile, collected lines at the pickup store; allocate, count capacity, release."""
+    outstanding = found.outstanding_lines()
+    added: list[Fulfilment] = []
+    waiting: dict[str, str] = {}
+    decision_id = None
+    shipping = [line for line in outstanding if line.method is Method.SHIP]
+    if shipping:
+        decided = _route_shipping(connection, zips, found, shipping, actor, now)
+        decision_id = decided.id
+        added.extend(_fulfilments_of(decided.plan, now))
+        waiting.update({u.line_id: f"{u.reason.value}: {u.detail}" for u in decided.plan.unfilled})
+    for method in (Method.PICKUP, Method.CURBSIDE):
+        collected = [line for line in outstanding if line.method is method]
+        if collected:
+            at_store, short = _collect_at_store(connection, found, collected, method, now)
+            added.extend(at_store)
+            waiting.update(short)
+    current = network(connection)
+    for new in added:
+        day = sourcing.local_day(current.by_id[new.node_id], now)
+        order_store.add_capacity(connection, new.node_id, day, new.units, 1)
+    found.add_fulfilments(added, waiting, now, actor, decision_id)
+    if policy.auto_release:
+        found.release(now, "auto-release")
+
+
+def _route_shipping(
+    connection: Connection,
+    zips: ZipDirectory,
+    found: Order,
+    lines: Sequence[Any],
+    actor: str,
+    now: datetime,
+) -> sourcing.Decision:
+    assert found.ship_to is not None
+    request = sourcing.SourcingRequest(
+        order_id=found.id,
+        lines=tuple(RoutedLine(line.line_id, line.sku, line.quantity) for line in lines),
+        zip_code=found.ship_to.zip_code,
+        residential=found.ship_to.residential,
+        service_level=found.service_level,
+        promise_by=found.promise_by,
+        facts=OrderFacts(
+            channel=found.channel,
+            segment=found.customer.segment,
+            tags=frozenset(found.tags),
+            free_shipping=found.free_shipping,
+            value=found.value,
+        ),
+    )
+    routed, facts = sourcing.order_of(zips, request)
+    engine = connection.engine
+    return sourcing.commit_in(
+        connection, engine, actor, found.channel, request, routed, facts, now, found.avoid
+    )
+
+
+def _fulfilments_of(plan: Plan, now: datetime) -> list[Fulfilment]:
+    return [
+        Fulfilment(
+            id=_fulfilment_id(),
+            node_id=shipment.node_id,
+            method=Method.SHIP,
+            status=Status.SOURCED,
+            parts=[Part(line.line_id, line.sku, line.quantity) for line in shipment.lines],
+            created_at=now,
+            carrier=shipment.carrier,
+            service=shipment.service,
+            ship_on=shipment.ship_on,
+            deliver_on=shipment.deliver_on,
+        )
+        for shipment in plan.shipments
+    ]
+
+
+def _collect_at_store(
+    connection: Connection,
+    found: Order,
+    lines: Sequence[Any],
+    method: Method,
+    now: datetime,
+) -> tuple[list[Fulfilment], dict[str, str]]:
+    """Collected lines come from the pickup store's own stock (its safety stock is for exactly
+    these customers); a line the store cannot cover waits for supply there."""
+    store_id = found.pickup_node_id
+    assert store_id is not None
+    node = network(connection).by_id.get(store_id)
+    waiting: dict[str, str] = {}
+    if node is None or node.status_at(now).value != "active":
+        return [], {line.line_id: f"store {store_id} is paused" for line in lines}
+    needed: dict[str, int] = {}
+    for line in lines:
+        needed[line.sku] = needed.get(line.sku, 0) + line.quantity
+    locked = store.lock_positions(connection, [(sku, store_id) for sku in needed], now)
+    left = {sku: locked[(sku, store_id)].available_for(StockMethod.PICKUP) for sku in needed}
+    parts: list[Part] = []
+    for line in lines:
+        if (line.sku, store_id) in found.avoid:
+            waiting[line.line_id] = f"store {store_id} gave it back: waiting for stock there"
+        elif left[line.sku] >= line.quantity:
+            left[line.sku] -= line.quantity
+            parts.append(Part(line.line_id, line.sku, line.quantity))
+        else:
+            waiting[line.line_id] = (
+                f"not_enough_stock: store {store_id} has {left[line.sku]} of {line.quantity}"
+            )
+    if not parts:
+        return [], waiting
+    units: dict[tuple[str, str], int] = {}
+    for part in parts:
+        units[(part.sku, store_id)] = units.get((part.sku, store_id), 0) + part.quantity
+    allocate_units(connection, units, now, StockMethod.PICKUP)
+    request = Fulfilment(_fulfilment_id(), store_id, method, Status.SOURCED, parts, now)
+    return [request], waiting
+
+
+def _give_back(
+    connection: Connection,
+    found: Order,
+    target: Fulfilment,
+    parts: Sequence[Part],
+    reason: str,
+    now: datetime,
+) -> None:
+    """Free units a node gave back; write them off if they are gone; never route them there
+    again for this order."""
+    dropped = [target] if target.status is Status.REJECTED else []
+    _free(connection, [(target, p) for p in parts], now, dropped)
+    kind = WRITE_OFF.get(reason)
+    if kind is not None:
+        _write_off(connection, target, parts, kind, now)
+    found.avoid.update((p.sku, target.node_id) for p in parts)
+
+
+def _free(
+    connection: Connection,
+    taken: Sequence[tuple[Fulfilment, Part]],
+    now: datetime,
+    dropped: Sequence[Fulfilment],
+) -> None:
+    """Deallocate the parts' units at their nodes and give back the capacity they used."""
+    units: dict[tuple[str, str], int] = {}
+    for found, part in taken:
+        units[(part.sku, found.node_id)] = units.get((part.sku, found.node_id), 0) + part.quantity
+    if units:
+        deallocate_units(connection, units, now)
+    current = network(connection)
+    per_request: dict[str, tuple[Fulfilment, int]] = {}
+    for found, part in taken:
+        before = per_request.get(found.id, (found, 0))[1]
+        per_request[found.id] = (found, before + part.quantity)
+    gone = {f.id for f in dropped}
+    for request_id, (found, count) in per_request.items():
+        day = sourcing.local_day(current.by_id[found.node_id], found.created_at)
+        order_store.add_capacity(connection, found.node_id, day, -count, -(request_id in gone))
+
+
+def _dropped(taken: Sequence[tuple[Fulfilment, Part]]) -> list[Fulfilment]:
+    return [f for f, _ in taken if f.status is Status.CANCELLED]
+
+
+def _units_leave(connection: Connection, target: Fulfilment, now: datetime) -> None:
+    units: dict[tuple[str, str], int] = {}
+    for part in target.parts:
+        units[(part.sku, target.node_id)] = units.get((part.sku, target.node_id), 0) + part.quantity
+    locked = store.lock_positions(connection, units, now)
+    changed = []
+    for key, quantity in sorted(units.items()):
+        position = locked[key]
+        changed.append(
+            _replace_position(position, position.on_hand - quantity, position.allocated - quantity)
+        )
+    store.save_positions(connection, changed, now)
+
+
+def _write_off(
+    connection: Connection,
+    target: Fulfilment,
+    parts: Sequence[Part],
+    kind: str,
+    now: datetime,
+) -> None:
+    """Units a node could not find or found damaged leave its on hand, with an audit entry."""
+    units: dict[str, int] = {}
+    for part in parts:
+        units[part.sku] = units.get(part.sku, 0) + part.quantity
+    keys = [(sku, target.node_id) for sku in units]
+    locked = store.lock_positions(connection, keys, now)
+    changed = []
+    rows = []
+    for (sku, node_id), position in sorted(locked.items()):
+        quantity = min(units[sku], position.on_hand - position.committed)
+        after = _replace_position(position, position.on_hand - quantity, position.allocated)
+        changed.append(after)
+        key = f"fulfilment:{target.id}:{sku}:{kind}:{secrets.token_hex(4)}"
+        rows.append(
+            {
+                "idempotency_key": key,
+                "request_hash": hashlib.sha256(key.encode()).hexdigest(),
+                "kind": kind,
+                "sku": sku,
+                "node_id": node_id,
+                "quantity": quantity,
+                "reason": f"fulfilment {target.id}: {kind} at pick",
+                "source": "dom fulfilment",
+                "source_time": now,
+                "recorded_at": now,
+                "recorded_by": "dom fulfilment",
+                "applied": True,
+                "note": None,
+                "on_hand_after": after.on_hand,
+                "uncovered": 0,
+            }
+        )
+    store.save_positions(connection, changed, now)
+    store.insert_events(connection, rows)
+
+
+def _replace_position(position: Position, on_hand: int, allocated: int) -> Position:
+    return replace(position, on_hand=on_hand, allocated=allocated)
+
+
+def _require_channel(principal: Principal, found: Order) -> None:
+    if not principal.sees_channel(found.channel):
+        raise NotFound("order", found.id)
+
+
+def _fulfilment_id() -> str:
+    return "f_" + secrets.token_hex(8)
