@@ -1,0 +1,142 @@
+"""What the worker's jobs do to orders, on SQLite and PostgreSQL: backorders sourced once stock
+arrives, uncollected pickups cancelled and restocked, and capacity counted per node and day so
+that routing moves on when a node's day is full."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from dom.adapters import order_store
+from dom.adapters.database import reading
+from dom.adapters.network_cache import network
+from dom.adapters.tables import positions
+from dom.adapters.zip_directory import ZipDirectory
+from dom.domain.access import LOCAL_OPERATOR
+from dom.domain.inventory import EventKind, InventoryEvent
+from dom.domain.orders.lifecycle import Method, Status
+from dom.domain.orders.model import Address, Customer, Order, OrderLine
+from dom.services import masterdata, orders
+from dom.services.inventory import EventRequest, record_events
+from dom.services.sourcing import local_day
+from tests.support.factories import node_record, product_record, service_record, store_record
+
+POLICY = orders.Policy(auto_release=True, pickup_expiry=timedelta(hours=72))
+HOME = Address("Ada", "1 High St", "Columbus", "OH", "43215")
+
+
+def set_up(engine: Engine, zips: ZipDirectory, dc_units_per_day: int = 12000) -> None:
+    bundle = masterdata.bundle_from_json(
+        {
+            "nodes": [
+                node_record("dc-columbus", capacity_units=dc_units_per_day),
+                node_record("dc-reno", zip="89502"),
+                store_record("store-a"),
+            ],
+            "products": [product_record("SKU-1"), product_record("SKU-2")],
+            "carrier_services": [service_record(max_lb=50)],
+        }
+    )
+    masterdata.import_master_data(engine, LOCAL_OPERATOR, bundle, zips)
+
+
+def count(engine: Engine, sku: str, node_id: str, quantity: int) -> None:
+    event = InventoryEvent(
+        EventKind.SNAPSHOT, sku, node_id, quantity, "wms", datetime.now(UTC) - timedelta(minutes=1)
+    )
+    record_events(engine, LOCAL_OPERATOR, [EventRequest(f"count-{uuid.uuid4()}", event)])
+
+
+def capture(engine: Engine, zips: ZipDirectory, *lines: OrderLine, **extra: object) -> Order:
+    draft = Order(
+        id=orders.new_order_id(),
+        channel="web",
+        external_id=f"W-{uuid.uuid4().hex[:8]}",
+        customer=Customer(email="ada@example.com"),
+        lines=lines,
+        created_at=datetime.now(UTC),
+        **{"ship_to": HOME, **extra},  # type: ignore[arg-type]
+    )
+    return orders.capture(engine, LOCAL_OPERATOR, zips, draft, (), POLICY).order
+
+
+def allocated(engine: Engine, sku: str, node_id: str) -> tuple[int, int]:
+    query = select(positions.c.on_hand, positions.c.allocated).where(
+        positions.c.sku == sku, positions.c.node_id == node_id
+    )
+    with reading(engine) as connection:
+        row = connection.execute(query).first()
+    return (row.on_hand, row.allocated) if row else (0, 0)
+
+
+def test_a_backorder_is_sourced_by_the_job_once_a_receipt_arrives(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    set_up(engine, zips)
+    waiting = capture(engine, zips, OrderLine("1", "SKU-2", 3, 9.0))
+    assert waiting.status is Status.BACKORDERED
+    assert "1" in waiting.waiting
+    assert orders.retry_waiting(engine, zips, POLICY) == 0  # still nothing anywhere
+
+    count(engine, "SKU-2", "dc-reno", 5)
+    assert orders.retry_waiting(engine, zips, POLICY) == 1
+
+    found = orders.order(engine, LOCAL_OPERATOR, waiting.id)
+    assert found.status is Status.RELEASED
+    assert [f.node_id for f in found.fulfilments] == ["dc-reno"]
+    assert allocated(engine, "SKU-2", "dc-reno") == (5, 3)
+
+
+def test_an_uncollected_pickup_expires_and_its_units_go_back_on_the_shelf(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    set_up(engine, zips)
+    count(engine, "SKU-1", "store-a", 2)
+    placed = capture(
+        engine,
+        zips,
+        OrderLine("1", "SKU-1", 2, 9.0, Method.PICKUP),
+        ship_to=None,
+        pickup_node_id="store-a",
+    )
+    request = placed.fulfilments[0]
+    for step in (orders.acknowledge("store"), orders.confirm_pick(zips, POLICY, "store", {})):
+        orders.operate(engine, LOCAL_OPERATOR, request.id, step)
+    orders.operate(engine, LOCAL_OPERATOR, request.id, orders.pack("store", []))
+    orders.operate(
+        engine, LOCAL_OPERATOR, request.id, orders.step("store", Status.READY_FOR_PICKUP)
+    )
+    assert allocated(engine, "SKU-1", "store-a") == (2, 2)
+
+    assert orders.expire_pickups(engine, POLICY, datetime.now(UTC) + timedelta(hours=71)) == 0
+    assert orders.expire_pickups(engine, POLICY, datetime.now(UTC) + timedelta(hours=73)) == 1
+
+    found = orders.order(engine, LOCAL_OPERATOR, placed.id)
+    assert found.status is Status.CANCELLED
+    assert found.fulfilments[0].status is Status.EXPIRED
+    assert allocated(engine, "SKU-1", "store-a") == (2, 0)
+
+
+def test_a_node_whose_day_is_full_is_passed_over_and_cancelling_gives_its_capacity_back(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    set_up(engine, zips, dc_units_per_day=3)
+    count(engine, "SKU-1", "dc-columbus", 10)
+    count(engine, "SKU-1", "dc-reno", 10)
+    first = capture(engine, zips, OrderLine("1", "SKU-1", 3, 9.0))
+    assert [f.node_id for f in first.fulfilments] == ["dc-columbus"]
+    with reading(engine) as connection:
+        node = network(connection).by_id["dc-columbus"]
+        day = local_day(node, datetime.now(UTC))
+        assert order_store.capacity_on(connection, {node.id: day}) == {node.id: (3, 1)}
+
+    second = capture(engine, zips, OrderLine("1", "SKU-1", 1, 9.0))
+    assert [f.node_id for f in second.fulfilments] == ["dc-reno"]
+
+    orders.cancel(engine, LOCAL_OPERATOR, first.id, None, "customer asked")
+    with reading(engine) as connection:
+        assert order_store.capacity_on(connection, {node.id: day}) == {node.id: (0, 0)}
+    third = capture(engine, zips, OrderLine("1", "SKU-1", 1, 9.0))
+    assert [f.node_id for f in third.fulfilments] == ["dc-columbus"]
