@@ -17,6 +17,7 @@ from tests.conftest import client_for
 from tests.e2e.test_inventory_api import event, position, problem
 from tests.e2e.test_inventory_api import stocked as stocked
 from tests.e2e.test_sourcing_api import network as network
+from tests.support.factories import node_record, product_record
 
 HOLDING = {
     "sourced",
@@ -401,3 +402,45 @@ class TestCaptureInput:
             other = shop.post("/v1/orders", json=theirs).json()
             problem(web.get(f"/v1/orders/{other['id']}"), 404, "not_found")
             assert [o["id"] for o in web.get("/v1/orders").json()["orders"]] == [mine.json()["id"]]
+
+
+class TestDropshipAndMonitoring:
+    def test_a_dropship_vendor_gets_a_purchase_order_and_ships_it_through_the_same_api(
+        self, shop: httpx.Client, node_client: Any
+    ) -> None:
+        vendor = node_record(
+            "vendor-acme", type="dropship_vendor", zip="30303", city="Atlanta", state="GA"
+        )
+        more = {"nodes": [vendor], "products": [product_record("SKU-3")]}
+        assert shop.post("/v1/master-data/import", json=more).status_code == 200
+        count = event("acme-1", "snapshot", 6, node_id="vendor-acme", sku="SKU-3")
+        assert shop.post("/v1/inventory/events", json={"events": [count]}).status_code == 200
+        order = Ledger(shop).capture(new_order("W-20", line("SKU-3", 2)))
+        request = the_request(order, "vendor-acme")
+        acme = node_client("vendor-acme")
+        [listed] = acme.get("/v1/fulfilments").json()
+        assert listed["kind"] == "purchase_order"
+        path = f"/v1/fulfilments/{request['id']}"
+        for step, body in (("acknowledge", None), ("pick", {}), ("pack", {})):
+            post(acme, f"{path}/{step}", body)
+        shipped = post(
+            acme, f"{path}/ship", {"carrier": "fedex", "service": "ground", "tracking": ["7712"]}
+        )
+        assert shipped["kind"] == "purchase_order"
+        assert position(shop, "SKU-3", "vendor-acme")["on_hand"] == 4
+
+    def test_monitoring_shows_capacity_used_today_in_json_and_for_prometheus(
+        self, shop: httpx.Client, server: str
+    ) -> None:
+        Ledger(shop).capture(new_order("W-21", line("SKU-1", 2)))
+        overview = shop.get("/v1/monitoring").json()
+        dc = {n["node_id"]: n for n in overview["nodes"]}["dc-columbus"]
+        assert (dc["units_used"], dc["orders_used"], dc["open_requests"]) == (2, 1, 1)
+        assert dc["units_left"] == dc["units_per_day"] - 2
+        assert overview["orders_by_status"] == {"released": 1}
+        text = shop.get("/metrics")
+        assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+        assert 'dom_node_units_used{node="dc-columbus"} 2' in text.text
+        assert 'dom_orders{status="released"} 1' in text.text
+        with client_for(server, None) as anonymous:
+            problem(anonymous.get("/metrics"), 401, "unauthenticated")

@@ -18,7 +18,7 @@ from dom.domain.access import LOCAL_OPERATOR
 from dom.domain.inventory import EventKind, InventoryEvent
 from dom.domain.orders.lifecycle import Method, Status
 from dom.domain.orders.model import Address, Customer, Order, OrderLine
-from dom.services import masterdata, orders
+from dom.services import masterdata, monitoring, orders
 from dom.services.inventory import EventRequest, record_events
 from dom.services.sourcing import local_day
 from tests.support.factories import node_record, product_record, service_record, store_record
@@ -140,3 +140,67 @@ def test_a_node_whose_day_is_full_is_passed_over_and_cancelling_gives_its_capaci
         assert order_store.capacity_on(connection, {node.id: day}) == {node.id: (0, 0)}
     third = capture(engine, zips, OrderLine("1", "SKU-1", 1, 9.0))
     assert [f.node_id for f in third.fulfilments] == ["dc-columbus"]
+
+
+MONDAY = datetime(2026, 12, 7, 15, tzinfo=UTC)  # 10:00 in Columbus
+
+
+def test_a_late_request_the_node_has_not_started_moves_to_a_node_that_delivers_sooner(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    set_up(engine, zips)
+    count(engine, "SKU-1", "dc-reno", 5)
+    placed = capture_at(engine, zips, MONDAY, OrderLine("1", "SKU-1", 2, 9.0))
+    [far] = placed.fulfilments
+    assert far.node_id == "dc-reno"
+    count(engine, "SKU-1", "dc-columbus", 5)
+
+    outcome = orders.watch_late(engine, zips, POLICY, MONDAY + timedelta(days=1))
+
+    assert outcome == orders.LateOutcome(moved=1, flagged=0)
+    found = orders.order(engine, LOCAL_OPERATOR, placed.id)
+    assert [(f.node_id, f.status) for f in found.fulfilments] == [
+        ("dc-reno", Status.CANCELLED),
+        ("dc-columbus", Status.RELEASED),
+    ]
+    assert found.fulfilments[1].deliver_on is not None and far.deliver_on is not None
+    assert found.fulfilments[1].deliver_on < far.deliver_on + timedelta(days=1)
+    assert allocated(engine, "SKU-1", "dc-reno") == (5, 0)
+    assert allocated(engine, "SKU-1", "dc-columbus") == (5, 2)
+
+
+def test_a_late_request_nobody_can_beat_is_reported_at_risk_once_and_shows_in_monitoring(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    set_up(engine, zips)
+    count(engine, "SKU-1", "dc-columbus", 5)
+    placed = capture_at(engine, zips, MONDAY, OrderLine("1", "SKU-1", 2, 9.0))
+    later = MONDAY + timedelta(days=1)
+
+    assert orders.watch_late(engine, zips, POLICY, later) == orders.LateOutcome(0, 1)
+    assert orders.watch_late(engine, zips, POLICY, later) == orders.LateOutcome(0, 0)
+
+    found = orders.order(engine, LOCAL_OPERATOR, placed.id)
+    [risk] = [e for e in found.history if e.event == "order.at_risk"]
+    assert risk.detail["node_id"] == "dc-columbus"
+    assert risk.detail["expected_delivery"] > risk.detail["planned_delivery"]
+    seen = monitoring.overview(engine, LOCAL_OPERATOR, later)
+    assert [late.order_id for late in seen.at_risk] == [placed.id]
+    load = {n.node_id: n for n in seen.nodes}["dc-columbus"]
+    assert (load.open_requests, load.rejects) == (1, 0)
+    text = monitoring.prometheus(seen)
+    assert "dom_orders_at_risk 1" in text
+    assert 'dom_node_open_requests{node="dc-columbus"} 1' in text
+
+
+def capture_at(engine: Engine, zips: ZipDirectory, now: datetime, *lines: OrderLine) -> Order:
+    draft = Order(
+        id=orders.new_order_id(),
+        channel="web",
+        external_id=f"W-{uuid.uuid4().hex[:8]}",
+        customer=Customer(email="ada@example.com"),
+        lines=lines,
+        created_at=now,
+        ship_to=HOME,
+    )
+    return orders.capture(engine, LOCAL_OPERATOR, zips, draft, (), POLICY, now).order

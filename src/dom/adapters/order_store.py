@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dom.adapters.tables import capacity_used, fulfilments, order_events, orders, outbox
@@ -181,10 +181,6 @@ def capacity_on(connection: Connection, days: dict[str, date]) -> dict[str, tupl
     }
 
 
-def clear_capacity_before(connection: Connection, day: date) -> None:
-    connection.execute(delete(capacity_used).where(capacity_used.c.day < day))
-
-
 def outbox_after(connection: Connection, after_id: int, limit: int) -> list[Any]:
     query = select(outbox).where(outbox.c.id > after_id).order_by(outbox.c.id).limit(limit)
     return list(connection.execute(query))
@@ -195,5 +191,31 @@ def outbox_of(connection: Connection, order_id: str) -> list[Any]:
     return list(connection.execute(query))
 
 
-def latest_time(values: Sequence[datetime]) -> datetime | None:
-    return max(values) if values else None
+# ---- monitoring ---------------------------------------------------------------------------------
+
+
+def orders_by_status(connection: Connection) -> dict[str, int]:
+    query = select(orders.c.status, func.count()).group_by(orders.c.status)
+    return {status: int(n) for status, n in connection.execute(query)}
+
+
+def fulfilments_by_node_and_status(connection: Connection) -> dict[tuple[str, str], int]:
+    query = select(fulfilments.c.node_id, fulfilments.c.status, func.count()).group_by(
+        fulfilments.c.node_id, fulfilments.c.status
+    )
+    return {(node, status): int(n) for node, status, n in connection.execute(query)}
+
+
+def rejects_by_node(connection: Connection) -> dict[str, int]:
+    """Lines nodes gave back: whole requests rejected and lines rejected from a request."""
+    query = (
+        select(fulfilments.c.node_id, func.count())
+        .select_from(
+            order_events.join(
+                fulfilments, fulfilments.c.id == order_events.c.detail["fulfilment"].as_string()
+            )
+        )
+        .where(order_events.c.event.in_(("fulfilment.rejected", "fulfilment.lines_rejected")))
+        .group_by(fulfilments.c.node_id)
+    )
+    return {node: int(n) for node, n in connection.execute(query)}

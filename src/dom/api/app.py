@@ -17,6 +17,7 @@ from dom.api.routes import (
     inventory,
     keys,
     masterdata,
+    monitoring,
     nodes,
     orders,
     sourcing,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         sourcing,
         sourcing_profiles,
         orders,
+        monitoring,
     )
     for module in routers:
         app.include_router(module.router)

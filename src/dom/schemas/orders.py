@@ -168,6 +168,7 @@ class FulfilmentView(BaseModel):
     packages: list[PackageView]
     reason: str | None
     ready_at: datetime | None
+    at_risk_since: datetime | None
     created_at: datetime
 
 
@@ -221,6 +222,7 @@ class OrderPageView(BaseModel):
 class RequestView(BaseModel):
     """A fulfilment request as the node sees it."""
 
+    kind: str = Field(description="purchase_order for a dropship vendor, else fulfilment_request")
     fulfilment: FulfilmentView
     order_id: str
     channel: str

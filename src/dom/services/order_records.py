@@ -109,6 +109,7 @@ def fulfilment_row(order_id: str, found: Fulfilment, now: datetime) -> dict[str,
             "packages": plain(found.packages),
             "reason": found.reason,
             "ready_at": found.ready_at.isoformat() if found.ready_at else None,
+            "at_risk_since": found.at_risk_since.isoformat() if found.at_risk_since else None,
         },
     }
 
@@ -129,7 +130,12 @@ def fulfilment_from_row(row: Any) -> Fulfilment:
         packages=[Package(**package) for package in doc["packages"]],
         reason=doc["reason"],
         ready_at=datetime.fromisoformat(doc["ready_at"]) if doc["ready_at"] else None,
+        at_risk_since=_moment(doc.get("at_risk_since")),
     )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def entry_rows(

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -26,9 +26,11 @@ from dom.domain.access import Action, Principal
 from dom.domain.errors import Forbidden, InvalidInput, NotFound, Problem
 from dom.domain.inventory import InsufficientStock, Position
 from dom.domain.inventory import Method as StockMethod
+from dom.domain.network import NodeType
 from dom.domain.orders.capture import Known, problems_of
 from dom.domain.orders.lifecycle import HoldKind, Method, Status
 from dom.domain.orders.model import Fulfilment, Order, Part
+from dom.domain.orders.risk import NOT_YET_SHIPPED, expected_delivery, is_late
 from dom.domain.sourcing.model import OrderLine as RoutedLine
 from dom.domain.sourcing.model import Plan
 from dom.domain.sourcing.profiles import OrderFacts
@@ -37,6 +39,7 @@ from dom.services.inventory import allocate_units, deallocate_units
 from dom.services.order_records import (
     entry_from_row,
     entry_rows,
+    fulfilment_from_row,
     fulfilment_row,
     order_from_rows,
     order_row,
@@ -258,6 +261,8 @@ class Request:
 
     fulfilment: Fulfilment
     order: Order
+    #: a dropship vendor receives its requests as purchase orders, through the same API
+    purchase_order: bool = False
 
 
 OPEN = tuple(
@@ -284,12 +289,17 @@ def requests(
         node_id = principal.node_id
     with reading(engine) as connection:
         rows = order_store.open_fulfilments(connection, node_id, OPEN, limit)
+        vendors = _vendors(connection)
         found = []
         for row in rows:
             owner = order_store.get_order(connection, row.order_id)
             whole = order_from_rows(owner, order_store.fulfilments_of(connection, row.order_id))
-            found.append(Request(whole.fulfilment(row.id), whole))
+            found.append(Request(whole.fulfilment(row.id), whole, row.node_id in vendors))
     return found
+
+
+def _vendors(connection: Connection) -> set[str]:
+    return {node.id for node in network(connection).nodes if node.type is NodeType.DROPSHIP_VENDOR}
 
 
 def operate(
@@ -310,7 +320,7 @@ def operate(
     def apply(connection: Connection, found: Order) -> Request:
         target = found.fulfilment(fulfilment_id)
         act(connection, found, target, moment)
-        return Request(target, found)
+        return Request(target, found, target.node_id in _vendors(connection))
 
     return _change(engine, row.order_id, apply, moment)
 
@@ -450,6 +460,87 @@ def expire_pickups(engine: Engine, policy: Policy, now: datetime | None = None) 
         _change(engine, row.order_id, apply, moment)
         expired += 1
     return expired
+
+
+class _NotBetter(Exception):
+    """Routing the late request elsewhere would not deliver sooner: keep it where it is."""
+
+
+@dataclass(frozen=True)
+class LateOutcome:
+    moved: int  # late requests taken back and routed to a node that delivers sooner
+    flagged: int  # late requests newly reported at risk (order.at_risk)
+
+
+def watch_late(
+    engine: Engine, zips: ZipDirectory, policy: Policy, now: datetime | None = None
+) -> LateOutcome:
+    """Requests not shipped by their cutoff: one the node has not started is routed again
+    without it when another node delivers sooner (within the promise, if there is one); every
+    other late request is reported at risk, once."""
+    moment = now or datetime.now(UTC)
+    with reading(engine) as connection:
+        current = network(connection)
+        rows = order_store.open_fulfilments(
+            connection, None, [s.value for s in NOT_YET_SHIPPED], 10_000
+        )
+    moved = flagged = 0
+    for row in rows:
+        request = fulfilment_from_row(row)
+        node = current.by_id.get(request.node_id)
+        if node is None or not is_late(request, node, moment):
+            continue
+        expected = expected_delivery(request, node, moment)
+        if request.status in (Status.SOURCED, Status.RELEASED):
+            try:
+                _change(
+                    engine,
+                    row.order_id,
+                    _move_late(zips, policy, request.id, expected, moment),
+                    moment,
+                )
+                moved += 1
+                continue
+            except _NotBetter:
+                pass
+
+        flagged += _change(engine, row.order_id, _flag_late(request.id, expected, moment), moment)
+    return LateOutcome(moved, flagged)
+
+
+def _flag_late(
+    request_id: str, expected: date | None, now: datetime
+) -> Callable[[Connection, Order], bool]:
+    def apply(connection: Connection, found: Order) -> bool:
+        return found.flag_at_risk(request_id, expected, now, "late job")
+
+    return apply
+
+
+def _move_late(
+    zips: ZipDirectory, policy: Policy, request_id: str, expected: date | None, now: datetime
+) -> Callable[[Connection, Order], None]:
+    def apply(connection: Connection, found: Order) -> None:
+        target = found.fulfilment(request_id)
+        before = len(found.fulfilments)
+        parts = found.withdraw(
+            target.id, "late: routed to a node that delivers sooner", now, "late job"
+        )
+        _free(connection, [(target, p) for p in parts], now, dropped=[target])
+        found.avoid.update((p.sku, target.node_id) for p in parts)
+        _source_in(connection, zips, found, "late job", policy, now)
+        added = found.fulfilments[before:]
+        sooner = [f.deliver_on for f in added if f.deliver_on is not None]
+        limit = found.promise_by or expected
+        if (
+            found.outstanding_lines()
+            or not sooner
+            or (expected is not None and max(sooner) >= expected)
+            or (limit is not None and max(sooner) > limit)
+        ):
+            raise _NotBetter  # rolls the whole attempt back
+
+    return apply
 
 
 # ---- inside a transaction -----------------------------------------------------------------

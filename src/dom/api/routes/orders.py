@@ -87,6 +87,7 @@ def fulfilment_view(order_id: str, found: Fulfilment) -> dict[str, Any]:
     view: dict[str, Any] = plain(found)
     view["order_id"] = order_id
     view["ready_at"] = found.ready_at
+    view["at_risk_since"] = found.at_risk_since
     view["created_at"] = found.created_at
     return view
 
@@ -140,6 +141,7 @@ def order_view(found: Order) -> dict[str, Any]:
 def request_view(found: orders.Request) -> dict[str, Any]:
     owner = found.order
     return {
+        "kind": "purchase_order" if found.purchase_order else "fulfilment_request",
         "fulfilment": fulfilment_view(owner.id, found.fulfilment),
         "order_id": owner.id,
         "channel": owner.channel,

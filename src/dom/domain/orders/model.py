@@ -86,6 +86,7 @@ class Fulfilment:
     packages: list[Package] = field(default_factory=list)
     reason: str | None = None  # why it was rejected, cancelled or expired
     ready_at: datetime | None = None
+    at_risk_since: datetime | None = None  # when it was found late for its promise
 
     @property
     def units(self) -> int:
@@ -437,6 +438,36 @@ class Order:
             service=service,
             tracking=list(tracking),
         )
+
+    def withdraw(self, fulfilment_id: str, reason: str, at: datetime, actor: str) -> list[Part]:
+        """Take a request back from a node before it starts (it is late and another node can
+        still make the promise). Returns the parts to route again."""
+        found = self.fulfilment(fulfilment_id)
+        check_move(f"fulfilment {found.id}", found.status, Status.CANCELLED)
+        found.status = Status.CANCELLED
+        found.reason = reason
+        self.record(at, actor, "fulfilment.withdrawn", fulfilment=found.id, reason=reason)
+        return [Part(p.line_id, p.sku, p.quantity) for p in found.parts]
+
+    def flag_at_risk(
+        self, fulfilment_id: str, expected_on: date | None, at: datetime, actor: str
+    ) -> bool:
+        """Say once that a request will miss its planned delivery; False if said before."""
+        found = self.fulfilment(fulfilment_id)
+        if found.at_risk_since is not None:
+            return False
+        found.at_risk_since = at
+        self.record(
+            at,
+            actor,
+            "order.at_risk",
+            fulfilment=found.id,
+            node_id=found.node_id,
+            planned_delivery=found.deliver_on,
+            expected_delivery=expected_on,
+            promise_by=self.promise_by,
+        )
+        return True
 
     def expire(self, fulfilment_id: str, reason: str, at: datetime, actor: str) -> list[Part]:
         """Not collected in time: the request expires and its units are cancelled (the
