@@ -28,13 +28,16 @@ from dom.domain.access import Action, Principal
 from dom.domain.catalog import Product
 from dom.domain.errors import Forbidden, NotFound, Unauthenticated
 from dom.domain.network import Node, NodeStatus, NodeType
-from dom.services import catalog, network
+from dom.domain.orders.lifecycle import Status
+from dom.services import catalog, monitoring, network, orders, sourcing
 from dom.services.keys import authenticate
 
 STATIC_URL = "/console/static"
 LOGIN_URL = "/console/login"
 NODES_URL = "/console/nodes"
 INVENTORY_URL = "/console/inventory"
+ORDERS_URL = "/console/orders"
+ORDERS_SHOWN = 100
 PAGE_SIZE = 1000
 SECURITY_HEADERS = {
     # Everything the page uses comes from this server: no CDN, no inline script or style.
@@ -64,7 +67,9 @@ templates.globals.update(
     type_labels=TYPE_LABELS,
     nodes_url=NODES_URL,
     inventory_url=INVENTORY_URL,
+    orders_url=ORDERS_URL,
     read_network=Action.READ_NETWORK,
+    read_orders=Action.READ_ORDERS,
     recent=RECENT_EVENTS,
 )
 
@@ -238,6 +243,65 @@ def _search_page(
         query=query,
         matches=matches,
         more=more,
+    )
+
+
+@router.get(ORDERS_URL)
+def orders_page(request: Request, status: str = "") -> Response:
+    """The newest orders (by status if asked), what is at risk, and each node's day."""
+    principal = _signed_in(request)
+    if principal is None:
+        return _to_login(request)
+    engine = _engine(request)
+    wanted = Status(status) if status in {s.value for s in Status} else None
+    try:
+        page = orders.orders(engine, principal, wanted, ORDERS_SHOWN)
+        overview = monitoring.overview(engine, principal)
+    except Forbidden as error:
+        return _render("refused.html", status_code=403, principal=principal, reason=error.detail)
+    busiest = sorted(
+        overview.nodes,
+        key=lambda load: load.units_used / max(1, load.units_per_day),
+        reverse=True,
+    )[:15]
+    return _render(
+        "orders.html",
+        principal=principal,
+        current="orders",
+        page=page,
+        overview=overview,
+        busiest=busiest,
+        wanted=wanted,
+        statuses=list(Status),
+    )
+
+
+@router.get(ORDERS_URL + "/{order_id}")
+def order_page(request: Request, order_id: str) -> Response:
+    """One order: its lines, fulfilment requests, timeline and the routing explanation."""
+    principal = _signed_in(request)
+    if principal is None:
+        return _to_login(request)
+    engine = _engine(request)
+    try:
+        found = orders.order(engine, principal, order_id)
+        decisions = (
+            [sourcing.decision(engine, principal, d) for d in found.decisions]
+            if principal.may(Action.READ_INVENTORY)
+            else []
+        )
+    except NotFound:
+        return _render(
+            "refused.html", status_code=404, principal=principal, reason=f"No order {order_id}"
+        )
+    except Forbidden as error:
+        return _render("refused.html", status_code=403, principal=principal, reason=error.detail)
+    return _render(
+        "order.html",
+        principal=principal,
+        current="orders",
+        order=found,
+        decisions=decisions,
     )
 
 
