@@ -18,7 +18,7 @@ from dom.domain.access import LOCAL_OPERATOR
 from dom.domain.inventory import EventKind, InventoryEvent
 from dom.domain.orders.lifecycle import Method, Status
 from dom.domain.orders.model import Address, Customer, Order, OrderLine
-from dom.services import masterdata, monitoring, orders
+from dom.services import masterdata, monitoring, orders, profiles
 from dom.services.inventory import EventRequest, record_events
 from dom.services.sourcing import local_day
 from tests.support.factories import node_record, product_record, service_record, store_record
@@ -49,10 +49,12 @@ def count(engine: Engine, sku: str, node_id: str, quantity: int) -> None:
     record_events(engine, LOCAL_OPERATOR, [EventRequest(f"count-{uuid.uuid4()}", event)])
 
 
-def capture(engine: Engine, zips: ZipDirectory, *lines: OrderLine, **extra: object) -> Order:
+def capture(
+    engine: Engine, zips: ZipDirectory, *lines: OrderLine, channel: str = "web", **extra: object
+) -> Order:
     draft = Order(
         id=orders.new_order_id(),
-        channel="web",
+        channel=channel,
         external_id=f"W-{uuid.uuid4().hex[:8]}",
         customer=Customer(email="ada@example.com"),
         lines=lines,
@@ -204,3 +206,44 @@ def capture_at(engine: Engine, zips: ZipDirectory, now: datetime, *lines: OrderL
         ship_to=HOME,
     )
     return orders.capture(engine, LOCAL_OPERATOR, zips, draft, (), POLICY, now).order
+
+
+def test_orders_whose_profile_routes_in_waves_wait_for_the_wave_and_are_routed_together(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    set_up(engine, zips)
+    count(engine, "SKU-1", "dc-columbus", 10)
+    batch = {"name": "nightly", "weights": {"shipping_cost": 1.0}, "constraints": {"wave": True}}
+    profiles.activate(
+        engine,
+        LOCAL_OPERATOR,
+        "nightly",
+        profiles.save_draft(engine, LOCAL_OPERATOR, profiles.profile_document(batch)),
+    )
+    rules = {
+        "rules": [{"name": "market", "when": {"channels": ["marketplace"]}, "profile": "nightly"}],
+        "fallback": "lowest-cost",
+    }
+    profiles.activate_rules(
+        engine,
+        LOCAL_OPERATOR,
+        profiles.save_rules_draft(engine, LOCAL_OPERATOR, profiles.rule_set_document(rules)),
+    )
+    queued = [
+        capture(engine, zips, OrderLine("1", "SKU-1", 2, 9.0), channel="marketplace")
+        for _ in range(3)
+    ]
+    at_once = capture(engine, zips, OrderLine("1", "SKU-1", 1, 9.0))
+    assert [o.status for o in queued] == [Status.QUEUED] * 3
+    assert at_once.status is Status.RELEASED
+    assert allocated(engine, "SKU-1", "dc-columbus") == (10, 1)
+    assert orders.retry_waiting(engine, zips, POLICY) == 0  # the backorder job leaves them be
+
+    assert orders.route_queued(engine, zips, POLICY, time_limit=10) == 3
+
+    for placed in queued:
+        found = orders.order(engine, LOCAL_OPERATOR, placed.id)
+        assert found.status is Status.RELEASED
+        assert "order.queued" in [e.event for e in found.history]
+    assert allocated(engine, "SKU-1", "dc-columbus") == (10, 7)
+    assert orders.route_queued(engine, zips, POLICY) == 0

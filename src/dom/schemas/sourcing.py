@@ -63,6 +63,13 @@ class ConstraintsDoc(BaseModel):
     services: list[ServiceKey] | None = Field(default=None, max_length=500)
     max_distance_miles: Amount | None = None
     on_short: OnShort = Field(default=OnShort.SPLIT, description="split, backorder or reject")
+    wave: Flag = Field(
+        default=False, description="orders wait for the next batch wave instead of routing at once"
+    )
+    transfers_to_pickup: Flag = Field(
+        default=False,
+        description="pickup lines the store cannot cover are shipped to it from another node",
+    )
 
 
 class ProfileDoc(BaseModel):

@@ -48,6 +48,7 @@ def order_document(order: Order) -> dict[str, Any]:
         "cancelled": dict(order.cancelled),
         "waiting": dict(order.waiting),
         "sourced_at": order.sourced_at.isoformat() if order.sourced_at else None,
+        "queued": order.queued,
         "decisions": list(order.decisions),
         "avoid": sorted([list(pair) for pair in order.avoid]),
     }
@@ -84,6 +85,7 @@ def order_from_rows(row: Any, fulfilment_rows: list[Any]) -> Order:
         cancelled=dict(doc["cancelled"]),
         waiting=dict(doc["waiting"]),
         sourced_at=datetime.fromisoformat(doc["sourced_at"]) if doc["sourced_at"] else None,
+        queued=doc.get("queued", False),
         decisions=list(doc["decisions"]),
         avoid={(sku, node) for sku, node in doc["avoid"]},
         status=Status(row.status),

@@ -22,7 +22,7 @@ from dom.adapters.database import reading, writing
 from dom.adapters.network_cache import network
 from dom.adapters.tables import products
 from dom.adapters.zip_directory import ZipDirectory
-from dom.domain.access import Action, Principal
+from dom.domain.access import LOCAL_OPERATOR, Action, Principal
 from dom.domain.errors import Forbidden, InvalidInput, NotFound, Problem
 from dom.domain.inventory import InsufficientStock, Position
 from dom.domain.inventory import Method as StockMethod
@@ -31,10 +31,11 @@ from dom.domain.orders.capture import Known, problems_of
 from dom.domain.orders.lifecycle import HoldKind, Method, Status
 from dom.domain.orders.model import Fulfilment, Order, Part
 from dom.domain.orders.risk import NOT_YET_SHIPPED, expected_delivery, is_late
+from dom.domain.sourcing.model import Order as RoutedOrder
 from dom.domain.sourcing.model import OrderLine as RoutedLine
 from dom.domain.sourcing.model import Plan
 from dom.domain.sourcing.profiles import OrderFacts
-from dom.services import sourcing
+from dom.services import sourcing, waves
 from dom.services.inventory import allocate_units, deallocate_units
 from dom.services.order_records import (
     entry_from_row,
@@ -462,6 +463,59 @@ def expire_pickups(engine: Engine, policy: Policy, now: datetime | None = None) 
     return expired
 
 
+def route_queued(
+    engine: Engine,
+    zips: ZipDirectory,
+    policy: Policy,
+    now: datetime | None = None,
+    time_limit: float = 30.0,
+) -> int:
+    """Route the orders queued for a batch wave jointly (one MIP), then commit each order's plan
+    in its own transaction; an order whose planned units went meanwhile is routed alone.
+    Returns how many orders the wave took."""
+    moment = now or datetime.now(UTC)
+    with reading(engine) as connection:
+        ids = order_store.order_ids_with_status(connection, Status.QUEUED.value, waves.MAX_ORDERS)
+        queued = [
+            order_from_rows(
+                order_store.get_order(connection, order_id),
+                order_store.fulfilments_of(connection, order_id),
+            )
+            for order_id in ids
+        ]
+    requests = [
+        _shipping_request(zips, found, shipping)[0]
+        for found in queued
+        if (shipping := [x for x in found.outstanding_lines() if x.method is Method.SHIP])
+    ]
+    plans: dict[str, sourcing.Decision] = {}
+    if requests:
+        outcome = waves.route_orders(
+            engine, LOCAL_OPERATOR, zips, requests, time_limit=time_limit, now=moment
+        )
+        plans = {decided.order_id: decided for decided in outcome.decisions}
+    for found in queued:
+        _change(
+            engine, found.id, _routed_in_wave(zips, policy, plans.get(found.id), moment), moment
+        )
+    return len(queued)
+
+
+def _routed_in_wave(
+    zips: ZipDirectory, policy: Policy, plan: sourcing.Decision | None, now: datetime
+) -> Callable[[Connection, Order], None]:
+    wave = Wave(plan)
+
+    def apply(connection: Connection, found: Order) -> None:
+        if not found.queued or not found.ready_to_source:
+            return  # cancelled, or held, since the wave read it
+        try_plan = wave.plan
+        wave.plan = None  # a retry (its units were gone) routes the order alone
+        _source_in(connection, zips, found, "batch wave", policy, now, Wave(try_plan))
+
+    return apply
+
+
 class _NotBetter(Exception):
     """Routing the late request elsewhere would not deliver sooner: keep it where it is."""
 
@@ -597,16 +651,38 @@ def _source_in(
     actor: str,
     policy: Policy,
     now: datetime,
+    wave: Wave | None = None,
 ) -> None:
     """Route the order's outstanding lines: shipping lines by the engine under the order's
-    profile, collected lines at the pickup store; allocate, count capacity, release."""
+    profile (or as the batch wave planned them), collected lines at the pickup store; allocate,
+    count capacity, release. An order whose profile routes in waves is queued instead, the
+    first time."""
     outstanding = found.outstanding_lines()
     added: list[Fulfilment] = []
     waiting: dict[str, str] = {}
     decision_id = None
     shipping = [line for line in outstanding if line.method is Method.SHIP]
     if shipping:
-        decided = _route_shipping(connection, zips, found, shipping, actor, now)
+        request, routed, facts = _shipping_request(zips, found, shipping)
+        if wave is not None and wave.plan is not None:
+            decided = sourcing.record_in(connection, wave.plan, request, actor, now)
+        else:
+            chosen = sourcing.profile_for(connection.engine, request, facts)
+            if chosen[0].constraints.wave and wave is None and found.sourced_at is None:
+                found.queue_for_wave(chosen[0].name, now, actor)
+                return
+            decided = sourcing.commit_in(
+                connection,
+                connection.engine,
+                actor,
+                found.channel,
+                request,
+                routed,
+                facts,
+                now,
+                found.avoid,
+                chosen,
+            )
         decision_id = decided.id
         added.extend(_fulfilments_of(decided.plan, now))
         waiting.update({u.line_id: f"{u.reason.value}: {u.detail}" for u in decided.plan.unfilled})
@@ -625,14 +701,17 @@ def _source_in(
         found.release(now, "auto-release")
 
 
-def _route_shipping(
-    connection: Connection,
-    zips: ZipDirectory,
-    found: Order,
-    lines: Sequence[Any],
-    actor: str,
-    now: datetime,
-) -> sourcing.Decision:
+@dataclass
+class Wave:
+    """An order's place in a batch wave: the plan the wave made for its shipping lines (None:
+    route it alone, the wave's units went elsewhere meanwhile)."""
+
+    plan: sourcing.Decision | None
+
+
+def _shipping_request(
+    zips: ZipDirectory, found: Order, lines: Sequence[Any]
+) -> tuple[sourcing.SourcingRequest, RoutedOrder, OrderFacts]:
     assert found.ship_to is not None
     request = sourcing.SourcingRequest(
         order_id=found.id,
@@ -650,10 +729,7 @@ def _route_shipping(
         ),
     )
     routed, facts = sourcing.order_of(zips, request)
-    engine = connection.engine
-    return sourcing.commit_in(
-        connection, engine, actor, found.channel, request, routed, facts, now, found.avoid
-    )
+    return request, routed, facts
 
 
 def _fulfilments_of(plan: Plan, now: datetime) -> list[Fulfilment]:

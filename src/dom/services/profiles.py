@@ -506,7 +506,8 @@ def diff(engine: Engine, principal: Principal, name: str, before: int, after: in
     with reading(engine) as connection:
         old = _profile_row(connection, name, before)
         new = _profile_row(connection, name, after)
-    return changes(old.body, new.body)
+    # Through the domain and back: a version saved before a field existed reads its default.
+    return changes(profile_body(_profile_of(old)), profile_body(_profile_of(new)))
 
 
 def rule_history(engine: Engine, principal: Principal) -> RuleSetHistory:

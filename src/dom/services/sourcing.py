@@ -31,6 +31,9 @@ from dom.services import profiles as registry
 from dom.services.inventory import allocate_units, check_names, deallocate_units, eligible_among
 from dom.services.plan_records import plain, plan_from_record, plan_to_record
 
+#: A profile, its version, and the selection rule that chose it (None: fallback or asked for).
+Chosen = tuple[Profile, int, str | None]
+
 #: Attempts to commit a plan when racing writers keep taking the units it chose.
 COMMIT_TRIES = 3
 
@@ -131,10 +134,24 @@ def commit_in(
     facts: OrderFacts,
     now: datetime,
     avoid: Collection[tuple[str, str]] = (),
+    chosen: Chosen | None = None,
 ) -> Decision:
     """Route and allocate in the caller's transaction, and record the decision; `avoid` names
-    (SKU, node) pairs the plan may not use (a node gave those units back)."""
-    decided = decide_in(connection, engine, request, order, facts, channel, now, avoid)
+    (SKU, node) pairs the plan may not use (a node gave those units back); `chosen` is the
+    profile if the caller chose it already."""
+    decided = decide_in(connection, engine, request, order, facts, channel, now, avoid, chosen)
+    return record_in(connection, decided, request, actor, now)
+
+
+def record_in(
+    connection: Connection,
+    decided: Decision,
+    request: SourcingRequest,
+    actor: str,
+    now: datetime,
+) -> Decision:
+    """Allocate a plan made elsewhere (a wave's, say) and record its decision, in the caller's
+    transaction; InsufficientStock if its units are gone meanwhile."""
     decided = replace(decided, id=secrets.token_hex(8), committed=True)
     allocate_units(connection, units_of(decided.plan), now)
     row = decision_row_by(decided, actor) | {"request": request_record(request)}
@@ -372,9 +389,10 @@ def decide_in(
     channel: str | None,
     now: datetime,
     avoid: Collection[tuple[str, str]] = (),
+    chosen: Chosen | None = None,
 ) -> Decision:
     """The plan under the order's profile, from what the channel's nodes can give now."""
-    profile, version, rule = profile_for(engine, request, facts)
+    profile, version, rule = chosen or profile_for(engine, request, facts)
     skus = sorted({line.sku for line in order.lines})
     check_names(connection, skus, [], "lines")
     current = network(connection)
@@ -403,7 +421,7 @@ def profile_for(
     request: SourcingRequest,
     facts: OrderFacts,
     routing: registry.Routing | None = None,
-) -> tuple[Profile, int, str | None]:
+) -> Chosen:
     """The profile an order routes under: asked for, or chosen by the rules of `routing` (the
     active ones if not given; a wave reads them once for all its orders)."""
     if request.profile_version is not None:

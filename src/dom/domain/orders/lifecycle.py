@@ -33,6 +33,7 @@ class Status(StrEnum):
 
     CREATED = "created"
     ON_HOLD = "on_hold"
+    QUEUED = "queued"  # waits for the next batch wave (its profile routes in waves)
     BACKORDERED = "backordered"
     SOURCED = "sourced"  # routed and allocated, not yet sent to the node
     RELEASED = "released"  # sent to the node
@@ -98,6 +99,7 @@ DROPPED = frozenset({Status.EXPIRED, Status.REJECTED, Status.CANCELLED})
 PROGRESS = (
     Status.CREATED,
     Status.ON_HOLD,
+    Status.QUEUED,
     Status.BACKORDERED,
     Status.SOURCED,
     Status.RELEASED,

@@ -129,6 +129,7 @@ class Order:
     cancelled: dict[str, int] = field(default_factory=dict)  # line id → units cancelled
     waiting: dict[str, str] = field(default_factory=dict)  # line id → why it is backordered
     sourced_at: datetime | None = None
+    queued: bool = False  # waits for the next batch wave
     decisions: list[str] = field(default_factory=list)  # routing decisions, with explanations
     #: (SKU, node) pairs not to route to again: the node gave those units back
     avoid: set[tuple[str, str]] = field(default_factory=set)
@@ -188,7 +189,7 @@ class Order:
         if self.cancelled.get(line_id, 0) >= line.quantity:
             return Status.CANCELLED
         if self.sourced_at is None:
-            return Status.ON_HOLD if self.holds else Status.CREATED
+            return self._waiting_status()
         if line.method is Method.DIGITAL:
             return Status.FULFILLED
         parts = [f.status for f in self.fulfilments for p in f.parts if p.line_id == line_id]
@@ -200,8 +201,13 @@ class Order:
         if all(self.cancelled.get(line.line_id, 0) >= line.quantity for line in self.lines):
             return Status.CANCELLED
         if self.sourced_at is None:
-            return Status.ON_HOLD if self.holds else Status.CREATED
+            return self._waiting_status()
         return rolled_up(self.line_status(line.line_id) for line in self.lines) or Status.CANCELLED
+
+    def _waiting_status(self) -> Status:
+        if self.holds:
+            return Status.ON_HOLD
+        return Status.QUEUED if self.queued else Status.CREATED
 
     # ---- commands -----------------------------------------------------------------------------
 
@@ -239,6 +245,10 @@ class Order:
             and bool(self.outstanding_lines())
         )
 
+    def queue_for_wave(self, profile: str, at: datetime, actor: str) -> None:
+        self.queued = True
+        self.record(at, actor, "order.queued", profile=profile)
+
     def add_fulfilments(
         self,
         added: Sequence[Fulfilment],
@@ -250,6 +260,7 @@ class Order:
         """Record where the outstanding lines were routed; what could not be is backordered
         (`waiting`: line id → reason)."""
         self.fulfilments.extend(added)
+        self.queued = False
         first = self.sourced_at is None
         self.sourced_at = self.sourced_at or at
         if decision_id is not None:

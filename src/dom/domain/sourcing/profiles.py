@@ -49,6 +49,10 @@ class Constraints:
     services: frozenset[str] | None = None  # "carrier/service" keys
     max_distance_miles: float | None = None
     on_short: OnShort = OnShort.SPLIT
+    #: orders wait for the next batch wave, routed jointly, instead of being routed at once
+    wave: bool = False
+    #: pickup and curbside lines the store cannot cover are shipped to it from another node
+    transfers_to_pickup: bool = False
 
     @property
     def shipments_allowed(self) -> int | None:
