@@ -1,12 +1,14 @@
-"""The `dom` command: serve, migrate, demo, import, export, audit, keys, inventory, profiles,
-rules and simulate."""
+"""The `dom` command: serve, worker, migrate, demo, import, export, audit, keys, inventory,
+profiles, rules and simulate."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -51,6 +53,7 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 app.add_typer(keys_app, name="keys")
 out = Console()
 err = Console(stderr=True)
+log = logging.getLogger("dom.worker")
 DEMO_KEY_NAME = "local-demo"
 
 
@@ -132,7 +135,125 @@ def up(
         f"local admin key (shown once; a new one on every start): [bold green]{issued.token}[/bold green]\n"
     )
     engine.dispose()
-    serve(host=host, port=port, workers=1)
+    relay = subprocess.Popen([sys.executable, "-m", "dom", "worker"])
+    out.print(f"worker started: webhooks, customer messages ({_mail_target(settings)}), jobs\n")
+    try:
+        serve(host=host, port=port, workers=1)
+    finally:
+        _stop(relay)
+
+
+def _mail_target(settings: Settings) -> str:
+    return f"SMTP {settings.smtp_url}" if settings.smtp_url else f"as .eml in {settings.mail_dir}/"
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="run one round and exit (tests, cron)")
+    ] = False,
+    every: Annotated[float, typer.Option(min=0.1, help="seconds between rounds")] = 2.0,
+) -> None:
+    """Deliver the outbox (signed webhooks, customer messages) and run the order jobs
+    (backorders, late requests, uncollected pickups), every few seconds."""
+    import time
+
+    from dom.services.schema import is_current
+
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=settings.json_logs)
+    engine = _engine()
+    if not is_current(engine):
+        err.print("[red]error:[/red] the database is not at the newest schema: run `dom migrate`")
+        raise typer.Exit(2)
+    steps = _worker_steps(engine, settings)
+    try:
+        while True:
+            done = _work_round(steps)
+            if once:
+                out.print(", ".join(f"{name}: {count}" for name, count in done.items()))
+                return
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return
+    finally:
+        engine.dispose()
+
+
+def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], int]]:
+    """What one round of the worker does, in order: the jobs first (they publish events), then
+    the relay."""
+    from datetime import timedelta
+
+    from dom.adapters.mail import mailer_for
+    from dom.services import notifications, orders
+
+    relay = notifications.Relay(
+        max_attempts=settings.webhook_max_attempts,
+        base_delay=timedelta(seconds=settings.retry_base_seconds),
+        timeout_seconds=settings.webhook_timeout_seconds,
+        mail_from=settings.mail_from,
+    )
+    policy = orders.Policy(
+        auto_release=settings.auto_release,
+        pickup_expiry=timedelta(hours=settings.pickup_expiry_hours),
+    )
+    key = notifications.master_key(engine, settings.secret_key)
+    mailer = mailer_for(settings.smtp_url, Path(settings.mail_dir))
+    zips = zip_directory()
+
+    def late() -> int:
+        outcome = orders.watch_late(engine, zips, policy)
+        return outcome.moved + outcome.flagged
+
+    return {
+        "backorders sourced": lambda: orders.retry_waiting(engine, zips, policy),
+        "late requests moved or flagged": late,
+        "pickups expired": lambda: orders.expire_pickups(engine, policy),
+        "queued orders routed in a wave": every(
+            settings.wave_interval_seconds, lambda: orders.route_queued(engine, zips, policy)
+        ),
+        "events fanned out": lambda: notifications.fan_out(engine, relay),
+        "webhooks tried": lambda: notifications.deliver_webhooks(engine, relay, key),
+        "messages tried": lambda: notifications.send_messages(engine, relay, mailer),
+    }
+
+
+def every(seconds: float, step: Callable[[], int]) -> Callable[[], int]:
+    """The step, run at most once per `seconds` (the first round runs it)."""
+    import time
+
+    last = [float("-inf")]
+
+    def run() -> int:
+        if time.monotonic() - last[0] < seconds:
+            return 0
+        last[0] = time.monotonic()
+        return step()
+
+    return run
+
+
+def _work_round(steps: dict[str, Callable[[], int]]) -> dict[str, int]:
+    """Run each step once; a failing step is logged and the others still run."""
+    done: dict[str, int] = {}
+    for name, step in steps.items():
+        try:
+            done[name] = step()
+        except Exception:
+            log.exception("worker step %r failed; next round tries again", name)
+            done[name] = 0
+        if done[name]:
+            log.info("%s: %d", name, done[name])
+    return done
 
 
 @app.command()

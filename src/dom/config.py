@@ -28,6 +28,29 @@ class Settings(BaseSettings):
     pickup_expiry_hours: int = Field(
         default=72, ge=1, description="Uncollected pickups are cancelled and restocked after this"
     )
+    wave_interval_seconds: float = Field(
+        default=300.0, gt=0, description="How often the worker routes orders queued for a wave"
+    )
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Master key webhook signing secrets derive from (else: a random key kept "
+        "in the database)",
+    )
+    smtp_url: str | None = Field(
+        default=None, description="smtp://[user:password@]host:port for customer messages"
+    )
+    mail_dir: str = Field(
+        default="var/mail", description="Without DOM_SMTP_URL, customer messages land here (.eml)"
+    )
+    mail_from: str = Field(default="orders@dom.localhost", description="Sender of messages")
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Tries before a webhook or message is dead-lettered"
+    )
+    retry_base_seconds: float = Field(
+        default=30.0, gt=0, description="First retry delay; doubles on every further try"
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Per webhook call")
 
     def ensure_local_dirs(self) -> None:
         """Create the folder of a SQLite file so a fresh clone can start at once."""

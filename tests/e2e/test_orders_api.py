@@ -67,6 +67,7 @@ class Ledger:
     def check(self) -> None:
         held: dict[tuple[str, str], int] = {}
         left: dict[tuple[str, str], int] = {}
+        arrived: dict[tuple[str, str], int] = {}
         for order_id in self.order_ids:
             found = self.admin.get(f"/v1/orders/{order_id}").json()
             for request in found["fulfilments"]:
@@ -76,9 +77,17 @@ class Ledger:
                         held[key] = held.get(key, 0) + part["quantity"]
                     elif request["status"] in GONE:
                         left[key] = left.get(key, 0) + part["quantity"]
+                    if request["transfer_to"] and request["status"] == "delivered":
+                        there = (part["sku"], request["transfer_to"])
+                        arrived[there] = arrived.get(there, 0) + part["quantity"]
         for key in KEYS:
             now = position(self.admin, *key)
-            expected = self.start[key] - left.get(key, 0) - self.written_off.get(key, 0)
+            expected = (
+                self.start[key]
+                + arrived.get(key, 0)
+                - left.get(key, 0)
+                - self.written_off.get(key, 0)
+            )
             assert now.get("on_hand", 0) == expected, (key, now)
             assert now.get("allocated", 0) == held.get(key, 0), (key, now)
 
@@ -305,6 +314,59 @@ class TestCollection:
         assert final["status"] == "picked_up"
         assert "fulfilment.customer_arrived" in [e["event"] for e in final["history"]]
         ledger.check()
+
+
+class TestTransfers:
+    def test_a_pickup_the_store_cannot_cover_is_shipped_there_and_collected_on_arrival(
+        self, shop: httpx.Client, node_client: Any
+    ) -> None:
+        profile = {
+            "name": "store-first",
+            "weights": {"shipping_cost": 1.0},
+            "constraints": {"transfers_to_pickup": True},
+        }
+        saved = shop.post("/v1/sourcing/profiles", json=profile).json()
+        post(shop, f"/v1/sourcing/profiles/store-first/versions/{saved['version']}/activate")
+        rules = shop.post("/v1/sourcing/rules", json={"rules": [], "fallback": "store-first"})
+        post(shop, f"/v1/sourcing/rules/versions/{rules.json()['version']}/activate")
+        ledger = Ledger(shop)
+        order = ledger.capture(
+            new_order("W-30", line("SKU-1", 6, "pickup"), ship_to=None, pickup_node_id="store-a")
+        )
+        transfer = the_request(order)
+        assert (transfer["node_id"], transfer["transfer_to"]) == ("dc-columbus", "store-a")
+        dc, store = node_client("dc-columbus"), node_client("store-a")
+        path = f"/v1/fulfilments/{transfer['id']}"
+        for step, body in (("acknowledge", None), ("pick", {}), ("pack", {})):
+            post(dc, f"{path}/{step}", body)
+        post(dc, f"{path}/ship", {"carrier": "ltl", "service": "ground", "tracking": ["T1"]})
+        ledger.check()
+        assert store.get("/v1/fulfilments").json() == []
+        post(dc, f"{path}/delivered")
+        ledger.check()
+        assert position(shop, "SKU-1", "store-a")["allocated"] == 6
+        now = shop.get(f"/v1/orders/{order['id']}").json()
+        pickup = the_request(now, "store-a")
+        assert pickup["method"] == "pickup" and pickup["status"] == "released"
+        here = f"/v1/fulfilments/{pickup['id']}"
+        for step, body in (("acknowledge", None), ("pick", {}), ("pack", {})):
+            post(store, f"{here}/{step}", body)
+        post(store, f"{here}/ready-for-pickup")
+        post(store, f"{here}/hand-over")
+        final = shop.get(f"/v1/orders/{order['id']}").json()
+        assert final["status"] == "picked_up"
+        assert "fulfilment.transfer_arrived" in [e["event"] for e in final["history"]]
+        assert position(shop, "SKU-1", "store-a")["on_hand"] == 4
+        ledger.check()
+
+    def test_without_transfers_a_pickup_the_store_cannot_cover_waits_there(
+        self, shop: httpx.Client
+    ) -> None:
+        order = Ledger(shop).capture(
+            new_order("W-31", line("SKU-1", 6, "pickup"), ship_to=None, pickup_node_id="store-a")
+        )
+        assert order["status"] == "backordered" and order["fulfilments"] == []
+        assert "store store-a has 4 of 6" in order["lines"][0]["waiting_because"]
 
 
 class TestCancellingAndHolding:

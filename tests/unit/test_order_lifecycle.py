@@ -33,7 +33,7 @@ def an_order(*lines: OrderLine, **extra: object) -> Order:
 
 
 def sourced(order: Order, *requests: Fulfilment) -> Order:
-    order.add_fulfilments(list(requests), {}, T0, "test", "d1")
+    order.add_fulfilments(list(requests), {}, T0, "test", ["d1"])
     return order
 
 
@@ -87,7 +87,7 @@ class TestRollUp:
     def test_units_no_node_could_take_leave_the_order_backordered(self) -> None:
         order = an_order(OrderLine("1", "SKU-1", 5, 1.0))
         order.add_fulfilments(
-            [request("f1", "dc-1", Part("1", "SKU-1", 2))], {"1": "no stock"}, T0, "t", None
+            [request("f1", "dc-1", Part("1", "SKU-1", 2))], {"1": "no stock"}, T0, "t"
         )
         assert order.outstanding("1") == 3
         assert order.status is Status.BACKORDERED
@@ -171,7 +171,7 @@ class TestCancelling:
     def test_cancelling_takes_back_what_nodes_hold_and_what_waits(self) -> None:
         order = an_order(OrderLine("1", "SKU-1", 5, 1.0))
         order.add_fulfilments(
-            [request("f1", "dc-1", Part("1", "SKU-1", 2))], {"1": "no stock"}, T0, "t", None
+            [request("f1", "dc-1", Part("1", "SKU-1", 2))], {"1": "no stock"}, T0, "t"
         )
         taken = order.cancel(None, "customer asked", T0, "web")
         assert [(f.id, p.quantity) for f, p in taken] == [("f1", 2)]

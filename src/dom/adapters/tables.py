@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     text,
 )
@@ -414,4 +415,104 @@ capacity_used = Table(
     Column("day", Date, primary_key=True),
     Column("units", Integer, nullable=False),
     Column("orders", Integer, nullable=False),
+)
+
+# ---- notifications ------------------------------------------------------------------------------
+
+#: The master key webhook signing secrets derive from, when DOM_SECRET_KEY is not set: one row,
+#: a random value written by the migration, so every process on the database signs alike.
+secret_keys = Table(
+    "secret_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("key", String(64), nullable=False),
+)
+
+#: Webhook subscriptions: where to POST which events (`["*"]`: every event). The signing
+#: secret is not stored: it is HMAC-SHA256(master key, id), shown once at creation.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+
+#: One outbox event for one subscription: pending until delivered or dead. A worker leases a
+#: due row by moving `next_attempt_at` forward; the payload is the outbox row's, unchanged.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id",
+        String(32),
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),
+    Column("event_id", String(32), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", String(500)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status_known"),
+    Index(
+        "ix_webhook_deliveries_subscription_id_event_id", "subscription_id", "event_id", unique=True
+    ),
+    Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+#: Customer messages rendered from an outbox event and the order's template, leased and retried
+#: like webhook deliveries.
+customer_messages = Table(
+    "customer_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),
+    Column("event_id", String(32), nullable=False, unique=True),
+    Column("event", String(64), nullable=False),
+    Column("order_id", String(32), nullable=False),
+    Column("to", String(200), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", String(500)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status_known"),
+    Index("ix_customer_messages_order_id", "order_id"),
+    Index("ix_customer_messages_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+#: Edited message templates, per event; events without a row use the defaults in code.
+message_templates = Table(
+    "message_templates",
+    metadata,
+    Column("event", String(64), primary_key=True),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+)
+
+#: The relay's place in the outbox (one row): events up to `last_outbox_id` were fanned out.
+#: `gap_since`: when the relay first saw a hole in the ids after it (a transaction still in
+#: flight on PostgreSQL, or one rolled back), to wait for it a while and then step over it.
+relay_cursor = Table(
+    "relay_cursor",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_outbox_id", Integer, nullable=False),
+    Column("gap_since", UtcDateTime),
 )

@@ -19,6 +19,7 @@ from dom.api.routes import (
     masterdata,
     monitoring,
     nodes,
+    notifications,
     orders,
     sourcing,
     sourcing_profiles,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         sourcing_profiles,
         orders,
         monitoring,
+        notifications,
     )
     for module in routers:
         app.include_router(module.router)

@@ -35,6 +35,7 @@ class Action(StrEnum):
     READ_ORDERS = "orders:read"
     MANAGE_ORDERS = "orders:manage"  # release holds, cancel, release to nodes
     FULFIL = "fulfilment:operate"  # a node works its fulfilment requests
+    MANAGE_NOTIFICATIONS = "notifications:manage"  # webhooks, deliveries, message templates
 
 
 READS = frozenset(

@@ -168,6 +168,7 @@ class FulfilmentView(BaseModel):
     packages: list[PackageView]
     reason: str | None
     ready_at: datetime | None
+    transfer_to: str | None = Field(description="a transfer to this pickup store")
     at_risk_since: datetime | None
     created_at: datetime
 

@@ -111,6 +111,7 @@ def fulfilment_row(order_id: str, found: Fulfilment, now: datetime) -> dict[str,
             "packages": plain(found.packages),
             "reason": found.reason,
             "ready_at": found.ready_at.isoformat() if found.ready_at else None,
+            "transfer_to": found.transfer_to,
             "at_risk_since": found.at_risk_since.isoformat() if found.at_risk_since else None,
         },
     }
@@ -132,6 +133,7 @@ def fulfilment_from_row(row: Any) -> Fulfilment:
         packages=[Package(**package) for package in doc["packages"]],
         reason=doc["reason"],
         ready_at=datetime.fromisoformat(doc["ready_at"]) if doc["ready_at"] else None,
+        transfer_to=doc.get("transfer_to"),
         at_risk_since=_moment(doc.get("at_risk_since")),
     )
 

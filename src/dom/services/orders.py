@@ -373,10 +373,13 @@ def confirm_pick(
 def step(
     actor: str, wanted: Status, **detail: Any
 ) -> Callable[[Connection, Order, Fulfilment, datetime], None]:
-    """A plain move: ready for pickup, customer arrived, in transit, delivered."""
+    """A plain move: ready for pickup, customer arrived, in transit, delivered (a transfer
+    delivered to its store becomes a pickup request there)."""
 
     def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
         found.move(target.id, wanted, now, actor, **detail)
+        if wanted is Status.DELIVERED and target.transfer_to is not None:
+            arrive_at_store(connection, found, target, actor, now)
 
     return act
 
@@ -660,7 +663,7 @@ def _source_in(
     outstanding = found.outstanding_lines()
     added: list[Fulfilment] = []
     waiting: dict[str, str] = {}
-    decision_id = None
+    decisions: list[str] = []
     shipping = [line for line in outstanding if line.method is Method.SHIP]
     if shipping:
         request, routed, facts = _shipping_request(zips, found, shipping)
@@ -683,7 +686,7 @@ def _source_in(
                 found.avoid,
                 chosen,
             )
-        decision_id = decided.id
+        decisions.append(str(decided.id))
         added.extend(_fulfilments_of(decided.plan, now))
         waiting.update({u.line_id: f"{u.reason.value}: {u.detail}" for u in decided.plan.unfilled})
     for method in (Method.PICKUP, Method.CURBSIDE):
@@ -692,13 +695,101 @@ def _source_in(
             at_store, short = _collect_at_store(connection, found, collected, method, now)
             added.extend(at_store)
             waiting.update(short)
+    short_lines = [line for line in outstanding if line.method.at_store and line.line_id in waiting]
+    if short_lines:
+        transfer = _transfer_to_store(connection, zips, found, short_lines, actor, now)
+        if transfer is not None:
+            decisions.append(str(transfer.id))
+            added.extend(_fulfilments_of(transfer.plan, now, found.pickup_node_id))
+            for line in short_lines:
+                waiting.pop(line.line_id, None)
+            waiting.update(
+                {u.line_id: f"{u.reason.value}: {u.detail}" for u in transfer.plan.unfilled}
+            )
     current = network(connection)
     for new in added:
         day = sourcing.local_day(current.by_id[new.node_id], now)
         order_store.add_capacity(connection, new.node_id, day, new.units, 1)
-    found.add_fulfilments(added, waiting, now, actor, decision_id)
+    found.add_fulfilments(added, waiting, now, actor, decisions)
     if policy.auto_release:
         found.release(now, "auto-release")
+
+
+def _transfer_to_store(
+    connection: Connection,
+    zips: ZipDirectory,
+    found: Order,
+    lines: Sequence[Any],
+    actor: str,
+    now: datetime,
+) -> sourcing.Decision | None:
+    """Pickup lines the store cannot cover, shipped to it from other nodes when the order's
+    profile allows transfers: routed like a shipment to the store's address (a business, by
+    ground), with the transfer's cost and days; None when the profile does not allow it or
+    no node has any of them."""
+    store_id = found.pickup_node_id
+    assert store_id is not None
+    store_node = network(connection).by_id[store_id]
+    request = sourcing.SourcingRequest(
+        order_id=found.id,
+        lines=tuple(RoutedLine(line.line_id, line.sku, line.quantity) for line in lines),
+        zip_code=store_node.address.zip,
+        residential=False,
+        facts=_facts_of(found),
+    )
+    routed, facts = sourcing.order_of(zips, request)
+    chosen = sourcing.profile_for(connection.engine, request, facts)
+    if not chosen[0].constraints.transfers_to_pickup:
+        return None
+    avoid = found.avoid | {(line.sku, store_id) for line in lines}
+    decided = sourcing.commit_in(
+        connection,
+        connection.engine,
+        actor,
+        found.channel,
+        request,
+        routed,
+        facts,
+        now,
+        avoid,
+        chosen,
+    )
+    return decided if decided.plan.shipments else None
+
+
+def arrive_at_store(
+    connection: Connection, found: Order, transfer: Fulfilment, actor: str, now: datetime
+) -> Fulfilment:
+    """A transfer delivered to the pickup store: its units join the store's stock, held for
+    this order by a pickup request there, released to the store at once."""
+    store_id = transfer.transfer_to
+    assert store_id is not None
+    units: dict[tuple[str, str], int] = {}
+    for part in transfer.parts:
+        units[(part.sku, store_id)] = units.get((part.sku, store_id), 0) + part.quantity
+    locked = store.lock_positions(connection, units, now)
+    store.save_positions(
+        connection,
+        [
+            _replace_position(p, p.on_hand + units[key], p.allocated + units[key])
+            for key, p in sorted(locked.items())
+        ],
+        now,
+    )
+    method = found.line(transfer.parts[0].line_id).method
+    request = Fulfilment(
+        _fulfilment_id(),
+        store_id,
+        method,
+        Status.SOURCED,
+        [Part(p.line_id, p.sku, p.quantity) for p in transfer.parts],
+        now,
+    )
+    day = sourcing.local_day(network(connection).by_id[store_id], now)
+    order_store.add_capacity(connection, store_id, day, request.units, 1)
+    found.take_over(transfer.id, request, now, actor)
+    found.release(now, actor)
+    return request
 
 
 @dataclass
@@ -720,19 +811,24 @@ def _shipping_request(
         residential=found.ship_to.residential,
         service_level=found.service_level,
         promise_by=found.promise_by,
-        facts=OrderFacts(
-            channel=found.channel,
-            segment=found.customer.segment,
-            tags=frozenset(found.tags),
-            free_shipping=found.free_shipping,
-            value=found.value,
-        ),
+        facts=_facts_of(found),
     )
     routed, facts = sourcing.order_of(zips, request)
     return request, routed, facts
 
 
-def _fulfilments_of(plan: Plan, now: datetime) -> list[Fulfilment]:
+def _facts_of(found: Order) -> OrderFacts:
+    """What the profile rules look at."""
+    return OrderFacts(
+        channel=found.channel,
+        segment=found.customer.segment,
+        tags=frozenset(found.tags),
+        free_shipping=found.free_shipping,
+        value=found.value,
+    )
+
+
+def _fulfilments_of(plan: Plan, now: datetime, transfer_to: str | None = None) -> list[Fulfilment]:
     return [
         Fulfilment(
             id=_fulfilment_id(),
@@ -745,6 +841,7 @@ def _fulfilments_of(plan: Plan, now: datetime) -> list[Fulfilment]:
             service=shipment.service,
             ship_on=shipment.ship_on,
             deliver_on=shipment.deliver_on,
+            transfer_to=transfer_to,
         )
         for shipment in plan.shipments
     ]

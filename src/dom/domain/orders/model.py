@@ -86,6 +86,8 @@ class Fulfilment:
     packages: list[Package] = field(default_factory=list)
     reason: str | None = None  # why it was rejected, cancelled or expired
     ready_at: datetime | None = None
+    #: a transfer: it ships to this store, where a pickup request takes over on arrival
+    transfer_to: str | None = None
     at_risk_since: datetime | None = None  # when it was found late for its promise
 
     @property
@@ -162,12 +164,18 @@ class Order:
     def live_units(self, line_id: str) -> int:
         """Units of the line that a fulfilment request still carries (or already delivered)."""
         return sum(
-            part.quantity
+            part.quantity for f in self.carrying() for part in f.parts if part.line_id == line_id
+        )
+
+    def carrying(self) -> list[Fulfilment]:
+        """Requests that carry units to the customer: not dropped, and no transfer that has
+        arrived at its store (the store's own request carries those units on)."""
+        return [
+            f
             for f in self.fulfilments
             if f.status not in DROPPED
-            for part in f.parts
-            if part.line_id == line_id
-        )
+            and not (f.transfer_to is not None and f.status is Status.DELIVERED)
+        ]
 
     def outstanding(self, line_id: str) -> int:
         """Units of the line not yet sourced, nor cancelled: backordered once sourcing ran."""
@@ -192,7 +200,7 @@ class Order:
             return self._waiting_status()
         if line.method is Method.DIGITAL:
             return Status.FULFILLED
-        parts = [f.status for f in self.fulfilments for p in f.parts if p.line_id == line_id]
+        parts = [f.status for f in self.carrying() for p in f.parts if p.line_id == line_id]
         if self.outstanding(line_id) > 0:
             parts.append(Status.BACKORDERED)
         return rolled_up(parts) or Status.CANCELLED
@@ -255,7 +263,7 @@ class Order:
         waiting: Mapping[str, str],
         at: datetime,
         actor: str,
-        decision_id: str | None,
+        decision_ids: Sequence[str] = (),
     ) -> None:
         """Record where the outstanding lines were routed; what could not be is backordered
         (`waiting`: line id → reason)."""
@@ -263,8 +271,7 @@ class Order:
         self.queued = False
         first = self.sourced_at is None
         self.sourced_at = self.sourced_at or at
-        if decision_id is not None:
-            self.decisions.append(decision_id)
+        self.decisions.extend(decision_ids)
         self.waiting = {
             line_id: reason for line_id, reason in waiting.items() if self.outstanding(line_id) > 0
         }
@@ -294,8 +301,17 @@ class Order:
         found.status = wanted
         if wanted is Status.READY_FOR_PICKUP:
             found.ready_at = at
+        if found.transfer_to is not None:  # not the customer's parcel: messages leave it out
+            detail["transfer_to"] = found.transfer_to
         self.record(at, actor, f"fulfilment.{wanted.value}", fulfilment=found.id, **detail)
         return found
+
+    def take_over(self, transfer_id: str, request: Fulfilment, at: datetime, actor: str) -> None:
+        """A transfer arrived at the pickup store: the store's request carries its units on."""
+        self.fulfilments.append(request)
+        self.record(
+            at, actor, "fulfilment.transfer_arrived", fulfilment=transfer_id, pickup=request.id
+        )
 
     def release(self, at: datetime, actor: str) -> list[Fulfilment]:
         """Send every sourced fulfilment request to its node."""

@@ -1,0 +1,5 @@
+"""`python -m dom`: the `dom` command."""
+
+from dom.cli import app
+
+app(prog_name="dom")
