@@ -196,17 +196,19 @@ def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], 
     from dom.adapters.mail import mailer_for
     from dom.services import notifications, orders
 
+    key = notifications.master_key(engine, settings.secret_key)
     relay = notifications.Relay(
         max_attempts=settings.webhook_max_attempts,
         base_delay=timedelta(seconds=settings.retry_base_seconds),
         timeout_seconds=settings.webhook_timeout_seconds,
         mail_from=settings.mail_from,
+        public_url=settings.public_url.rstrip("/"),
+        track_key=key,
     )
     policy = orders.Policy(
         auto_release=settings.auto_release,
         pickup_expiry=timedelta(hours=settings.pickup_expiry_hours),
     )
-    key = notifications.master_key(engine, settings.secret_key)
     mailer = mailer_for(settings.smtp_url, Path(settings.mail_dir))
     zips = zip_directory()
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     pickup_expiry_hours: int = Field(
         default=72, ge=1, description="Uncollected pickups are cancelled and restocked after this"
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where customers reach this service: the start of their tracking links",
+    )
     wave_interval_seconds: float = Field(
         default=300.0, gt=0, description="How often the worker routes orders queued for a wave"
     )

@@ -506,3 +506,31 @@ class TestDropshipAndMonitoring:
         assert 'dom_orders{status="released"} 1' in text.text
         with client_for(server, None) as anonymous:
             problem(anonymous.get("/metrics"), 401, "unauthenticated")
+
+
+class TestTracking:
+    def test_the_customer_follows_the_order_by_its_link_without_a_key(
+        self, shop: httpx.Client, node_client: Any, server: str
+    ) -> None:
+        order = Ledger(shop).capture(new_order("W-40", line("SKU-1", 1)))
+        link = order["tracking_url"]
+        assert link.startswith(server + f"/v1/track/{order['id']}?token=")
+        request = the_request(order)
+        dc = node_client("dc-columbus")
+        path = f"/v1/fulfilments/{request['id']}"
+        for step, body in (("acknowledge", None), ("pick", {}), ("pack", {})):
+            post(dc, f"{path}/{step}", body)
+        post(dc, f"{path}/ship", {"carrier": "ups", "service": "ground", "tracking": ["1Z77"]})
+        with client_for(server, None) as customer:
+            seen = customer.get(link)
+            assert seen.status_code == 200, seen.text
+            found = seen.json()
+            assert found["external_id"] == "W-40" and found["status"] == "shipped"
+            [parcel] = found["parcels"]
+            assert parcel["tracking"] == ["1Z77"]
+            assert parcel["promised_on"] == parcel["expected_on"] == request["deliver_on"]
+            told = [m["event"] for m in found["history"]]
+            assert "fulfilment.shipped" in told and "fulfilment.acknowledged" not in told
+            forged = link[:-1] + ("1" if link.endswith("0") else "0")
+            problem(customer.get(forged), 404, "not_found")
+            problem(customer.get(f"/v1/orders/{order['id']}"), 401, "unauthenticated")

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from dom.domain.orders.model import Customer, Entry, Order, OrderLine
 from dom.services import notifications
 from dom.services.notifications import Relay, settled
 from dom.services.order_records import entry_rows, order_row
+from dom.services.tracking import tracking_path
 from tests.support.receivers import smtp_sink, webhook_receiver
 
 RELAY = Relay(
@@ -244,6 +246,18 @@ class TestCustomerMessages:
         assert "1Z999AA10123456784" in body and "ups" in body
         [sent] = rows(engine, customer_messages)
         assert (sent.status, sent.attempts, sent.event_id) == ("sent", 1, event_id)
+
+    def test_a_message_links_to_the_customers_tracking_page_and_a_transfer_sends_none(
+        self, sqlite_engine: Engine
+    ) -> None:
+        key = notifications.master_key(sqlite_engine, None)
+        relay = replace(RELAY, public_url="https://shop.example", track_key=key)
+        publish(sqlite_engine, an_order(), "fulfilment.shipped", carrier="ups", tracking=["1Z"])
+        publish(sqlite_engine, an_order(), "fulfilment.shipped", transfer_to="store-a")
+        notifications.fan_out(sqlite_engine, relay)
+        [message] = rows(sqlite_engine, customer_messages)
+        link = "https://shop.example" + tracking_path(key, "o_1")
+        assert link in message.body
 
     def test_only_events_with_a_message_and_orders_with_an_email_make_messages(
         self, engine: Engine

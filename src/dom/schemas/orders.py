@@ -164,7 +164,8 @@ class FulfilmentView(BaseModel):
     carrier: str | None
     service: str | None
     ship_on: date | None
-    deliver_on: date | None
+    deliver_on: date | None = Field(description="promised when routed")
+    expected_on: date | None = Field(description="the promise, pushed back if the node is late")
     packages: list[PackageView]
     reason: str | None
     ready_at: datetime | None
@@ -210,6 +211,9 @@ class OrderView(BaseModel):
     lines: list[LineView]
     fulfilments: list[FulfilmentView]
     decisions: list[str] = Field(description="routing decisions: GET /v1/sourcing/decisions/{id}")
+    tracking_url: str | None = Field(
+        default=None, description="the customer's own tracking link (no API key needed)"
+    )
     created_at: datetime
     sourced_at: datetime | None
     history: list[EntryView]
@@ -231,3 +235,28 @@ class RequestView(BaseModel):
     ship_to: dict[str, Any] | None
     customer_name: str | None
     gift: bool
+
+
+class ParcelView(BaseModel):
+    method: Method
+    status: Status
+    carrier: str | None
+    tracking: list[str]
+    promised_on: date | None
+    expected_on: date | None
+    pickup_at: str | None
+
+
+class MomentView(BaseModel):
+    at: datetime
+    event: str
+
+
+class TrackingView(BaseModel):
+    """What the customer sees."""
+
+    external_id: str
+    status: Status
+    promise_by: date | None
+    parcels: list[ParcelView]
+    history: list[MomentView]

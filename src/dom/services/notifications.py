@@ -41,6 +41,7 @@ from dom.domain.access import Action, Principal
 from dom.domain.errors import InvalidInput, NotFound, Problem
 from dom.domain.orders.lifecycle import Status
 from dom.services import orders
+from dom.services.tracking import tracking_path
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,9 @@ class Relay:
     #: How long a hole in the outbox ids is waited for before the relay steps over it.
     gap_wait: timedelta = timedelta(seconds=15)
     mail_from: str = "orders@dom.localhost"
+    #: the service's public address and master key, for the customer's tracking link
+    public_url: str = ""
+    track_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,12 +100,12 @@ DEFAULT_TEMPLATES: Mapping[str, MessageTemplate] = {
     "order.sourced": MessageTemplate(
         "Your order $external_id is confirmed",
         "Hello $customer_name,\n\nwe have your order $external_id and are getting it ready.\n"
-        "Expected by: $deliver_on." + _SIGN_OFF,
+        "Expected by: $deliver_on.\nFollow it: $tracking_url" + _SIGN_OFF,
     ),
     "fulfilment.shipped": MessageTemplate(
         "Your order $external_id has shipped",
         "Hello $customer_name,\n\nyour order $external_id left with $carrier ($service).\n"
-        "Tracking: $tracking\nExpected by: $deliver_on." + _SIGN_OFF,
+        "Tracking: $tracking\nExpected by: $deliver_on.\nFollow it: $tracking_url" + _SIGN_OFF,
     ),
     "fulfilment.ready_for_pickup": MessageTemplate(
         "Your order $external_id is ready for pickup",
@@ -128,6 +132,7 @@ DEFAULT_TEMPLATES: Mapping[str, MessageTemplate] = {
 TEMPLATE_FIELDS = frozenset(
     {
         "order_id",
+        "tracking_url",
         "external_id",
         "channel",
         "status",
@@ -214,7 +219,9 @@ def fan_out(engine: Engine, relay: Relay, now: datetime | None = None, limit: in
         if chosen:
             targets = store.active_subscriptions(connection)
             store.insert_rows(connection, webhook_deliveries, _deliveries(chosen, targets, moment))
-            store.insert_rows(connection, customer_messages, _messages(connection, chosen, moment))
+            store.insert_rows(
+                connection, customer_messages, _messages(connection, chosen, moment, relay)
+            )
         last = chosen[-1].id if chosen else cursor.last_outbox_id
         store.move_cursor(connection, last, gap_since)
     return len(chosen)
@@ -250,7 +257,9 @@ def _for_customer(payload: Mapping[str, Any]) -> bool:
     return not (payload.get("detail") or {}).get("transfer_to")
 
 
-def _messages(connection: Connection, events: Sequence[Any], now: datetime) -> list[dict[str, Any]]:
+def _messages(
+    connection: Connection, events: Sequence[Any], now: datetime, relay: Relay
+) -> list[dict[str, Any]]:
     """A customer message for each event that has a template, when the order has an email."""
     wanted = [e for e in events if e.event in DEFAULT_TEMPLATES and _for_customer(e.payload)]
     if not wanted:
@@ -263,6 +272,11 @@ def _messages(connection: Connection, events: Sequence[Any], now: datetime) -> l
         if not email:
             continue
         fields = _fields(connection, order_row, event.payload)
+        fields["tracking_url"] = (
+            relay.public_url + tracking_path(relay.track_key, order_row.id)
+            if relay.track_key
+            else ""
+        )
         template = edited.get(event.event) or DEFAULT_TEMPLATES[event.event]
         made.append(
             {

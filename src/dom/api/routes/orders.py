@@ -3,8 +3,8 @@ fulfilment requests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,8 +25,9 @@ from dom.schemas.orders import (
     RejectIn,
     RequestView,
     ShipIn,
+    TrackingView,
 )
-from dom.services import orders
+from dom.services import notifications, orders, tracking
 from dom.services.plan_records import plain
 
 router = APIRouter(tags=["orders"])
@@ -83,9 +84,12 @@ def draft_of(body: OrderIn) -> Order:
     )
 
 
-def fulfilment_view(order_id: str, found: Fulfilment) -> dict[str, Any]:
+def fulfilment_view(
+    order_id: str, found: Fulfilment, expected: Mapping[str, date] | None = None
+) -> dict[str, Any]:
     view: dict[str, Any] = plain(found)
     view["order_id"] = order_id
+    view["expected_on"] = (expected or {}).get(found.id, found.deliver_on)
     view["ready_at"] = found.ready_at
     view["at_risk_since"] = found.at_risk_since
     view["created_at"] = found.created_at
@@ -101,7 +105,9 @@ def address_view(address: Address | None) -> dict[str, Any] | None:
     return view
 
 
-def order_view(found: Order) -> dict[str, Any]:
+def order_view(
+    found: Order, expected: Mapping[str, date] | None = None, tracking_url: str | None = None
+) -> dict[str, Any]:
     return {
         "id": found.id,
         "channel": found.channel,
@@ -127,7 +133,8 @@ def order_view(found: Order) -> dict[str, Any]:
             }
             for line in found.lines
         ],
-        "fulfilments": [fulfilment_view(found.id, f) for f in found.fulfilments],
+        "fulfilments": [fulfilment_view(found.id, f, expected) for f in found.fulfilments],
+        "tracking_url": tracking_url,
         "decisions": found.decisions,
         "created_at": found.created_at,
         "sourced_at": found.sourced_at,
@@ -152,6 +159,24 @@ def request_view(found: orders.Request) -> dict[str, Any]:
     }
 
 
+def track_key(request: Request) -> str:
+    """The master key tracking links derive from, read once per process."""
+    state = request.app.state
+    if getattr(state, "track_key", None) is None:
+        state.track_key = notifications.master_key(state.engine, state.settings.secret_key)
+    key: str = state.track_key
+    return key
+
+
+TrackKeyDep = Annotated[str, Depends(track_key)]
+
+
+def full_view(engine: Any, found: Order, key: str, request: Request) -> dict[str, Any]:
+    """An order as customer service sees it: with expected dates and the customer's link."""
+    link = str(request.base_url).rstrip("/") + tracking.tracking_path(key, found.id)
+    return order_view(found, tracking.expected_dates(engine, found), link)
+
+
 @router.post(
     "/v1/orders",
     response_model=OrderView,
@@ -167,13 +192,14 @@ def capture(
     principal: PrincipalDep,
     zips: ZipsDep,
     rules: PolicyDep,
+    key: TrackKeyDep,
     request: Request,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Any:
     def produce() -> Any:
         captured = orders.capture(engine, principal, zips, draft_of(body), body.holds, rules)
         full = orders.order(engine, principal, captured.order.id)
-        return Produced(201 if captured.created else 200, order_view(full))
+        return Produced(201 if captured.created else 200, full_view(engine, full, key, request))
 
     return run_once(engine, principal, idempotency_key, request, body, 201, produce)
 
@@ -193,10 +219,31 @@ def list_orders(
 @router.get(
     "/v1/orders/{order_id}",
     response_model=OrderView,
-    summary="An order: status per line, fulfilment requests, tracking, promise and history",
+    summary="An order: status per line, fulfilment requests with tracking, promised and "
+    "expected delivery, the customer's tracking link, and the full history",
 )
-def get_order(order_id: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
-    return order_view(orders.order(engine, principal, order_id))
+def get_order(
+    order_id: str, engine: EngineDep, principal: PrincipalDep, key: TrackKeyDep, request: Request
+) -> dict[str, Any]:
+    return full_view(engine, orders.order(engine, principal, order_id), key, request)
+
+
+@router.get(
+    "/v1/track/{order_id}",
+    response_model=TrackingView,
+    tags=["tracking"],
+    summary="For the customer, with the token from their link (no API key): status, parcels "
+    "with tracking numbers, promised and expected delivery, what happened",
+    responses={404: {"description": "no such order, or the token is not its own"}},
+)
+def track(
+    order_id: str,
+    engine: EngineDep,
+    key: TrackKeyDep,
+    token: Annotated[str, Query(min_length=1, max_length=64)],
+) -> dict[str, Any]:
+    found: dict[str, Any] = plain(tracking.track(engine, key, order_id, token))
+    return found
 
 
 @router.get(
