@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     pickup_expiry_hours: int = Field(
         default=72, ge=1, description="Uncollected pickups are cancelled and restocked after this"
     )
+    consolidation_minutes: int = Field(
+        default=0,
+        ge=0,
+        description="A customer's requests to one address at one node within this many minutes "
+        "are marked to ship together (0: off)",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where customers reach this service: the start of their tracking links",

@@ -247,3 +247,35 @@ def test_orders_whose_profile_routes_in_waves_wait_for_the_wave_and_are_routed_t
         assert "order.queued" in [e.event for e in found.history]
     assert allocated(engine, "SKU-1", "dc-columbus") == (10, 7)
     assert orders.route_queued(engine, zips, POLICY) == 0
+
+
+def test_a_customers_orders_to_one_address_at_one_node_are_marked_to_ship_together(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    set_up(engine, zips)
+    count(engine, "SKU-1", "dc-columbus", 10)
+    merging = orders.Policy(consolidation_window=timedelta(minutes=30))
+    elsewhere = Address("Ada", "9 Other Rd", "Columbus", "OH", "43215")
+
+    def place(address: Address, policy: orders.Policy) -> Order:
+        draft = Order(
+            id=orders.new_order_id(),
+            channel="web",
+            external_id=f"W-{uuid.uuid4().hex[:8]}",
+            customer=Customer(id="c-9", email="ada@example.com"),
+            lines=(OrderLine("1", "SKU-1", 1, 9.0),),
+            created_at=datetime.now(UTC),
+            ship_to=address,
+        )
+        return orders.capture(engine, LOCAL_OPERATOR, zips, draft, (), policy).order
+
+    first = place(HOME, merging)
+    second = place(HOME, merging)
+    other_address = place(elsewhere, merging)
+    unmerged = place(HOME, POLICY)
+
+    assert first.fulfilments[0].ship_with == []
+    assert second.fulfilments[0].ship_with == [first.fulfilments[0].id]
+    assert other_address.fulfilments[0].ship_with == []
+    assert unmerged.fulfilments[0].ship_with == []
+    assert second.fulfilments[0].planned_packages == 1

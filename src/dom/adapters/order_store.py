@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -219,3 +219,23 @@ def rejects_by_node(connection: Connection) -> dict[str, int]:
         .group_by(fulfilments.c.node_id)
     )
     return {node: int(n) for node, n in connection.execute(query)}
+
+
+def mergeable_requests(
+    connection: Connection, node_id: str, customer_id: str, order_id: str, since: datetime
+) -> list[Any]:
+    """Shipping requests of this customer's other orders at the node, not yet started."""
+    query = (
+        select(fulfilments.c.id, orders.c.document["ship_to"].label("document_ship_to"))
+        .join(orders, orders.c.id == fulfilments.c.order_id)
+        .where(
+            fulfilments.c.node_id == node_id,
+            fulfilments.c.method == "ship",
+            fulfilments.c.status.in_(("sourced", "released")),
+            fulfilments.c.created_at >= since,
+            orders.c.customer_id == customer_id,
+            orders.c.id != order_id,
+        )
+        .order_by(fulfilments.c.created_at)
+    )
+    return list(connection.execute(query))

@@ -170,6 +170,10 @@ class FulfilmentView(BaseModel):
     reason: str | None
     ready_at: datetime | None
     transfer_to: str | None = Field(description="a transfer to this pickup store")
+    planned_packages: int | None = Field(description="parcels as the router packed the lines")
+    ship_with: list[str] = Field(
+        description="the same customer's requests to the same address here: ship together"
+    )
     at_risk_since: datetime | None
     created_at: datetime
 

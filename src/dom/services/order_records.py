@@ -112,6 +112,8 @@ def fulfilment_row(order_id: str, found: Fulfilment, now: datetime) -> dict[str,
             "reason": found.reason,
             "ready_at": found.ready_at.isoformat() if found.ready_at else None,
             "transfer_to": found.transfer_to,
+            "planned_packages": found.planned_packages,
+            "ship_with": list(found.ship_with),
             "at_risk_since": found.at_risk_since.isoformat() if found.at_risk_since else None,
         },
     }
@@ -134,6 +136,8 @@ def fulfilment_from_row(row: Any) -> Fulfilment:
         reason=doc["reason"],
         ready_at=datetime.fromisoformat(doc["ready_at"]) if doc["ready_at"] else None,
         transfer_to=doc.get("transfer_to"),
+        planned_packages=doc.get("planned_packages"),
+        ship_with=list(doc.get("ship_with") or []),
         at_risk_since=_moment(doc.get("at_risk_since")),
     )
 

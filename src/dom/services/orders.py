@@ -42,6 +42,7 @@ from dom.services.order_records import (
     entry_rows,
     fulfilment_from_row,
     fulfilment_row,
+    order_document,
     order_from_rows,
     order_row,
 )
@@ -61,6 +62,8 @@ class Policy:
 
     auto_release: bool = True
     pickup_expiry: timedelta = timedelta(hours=72)
+    #: a customer's requests to one address at one node within this time ship together (0: off)
+    consolidation_window: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -710,9 +713,30 @@ def _source_in(
     for new in added:
         day = sourcing.local_day(current.by_id[new.node_id], now)
         order_store.add_capacity(connection, new.node_id, day, new.units, 1)
+    if policy.consolidation_window:
+        _consolidate(connection, found, added, now - policy.consolidation_window)
     found.add_fulfilments(added, waiting, now, actor, decisions)
     if policy.auto_release:
         found.release(now, "auto-release")
+
+
+def _consolidate(
+    connection: Connection, found: Order, added: Sequence[Fulfilment], since: datetime
+) -> None:
+    """Point each new shipping request at the customer's other requests to the same address at
+    the same node, made since `since` and not yet started, so the node ships them together."""
+    if found.customer.id is None or found.ship_to is None:
+        return
+    for new in added:
+        if new.method is not Method.SHIP or new.transfer_to is not None:
+            continue
+        new.ship_with = [
+            other.id
+            for other in order_store.mergeable_requests(
+                connection, new.node_id, found.customer.id, found.id, since
+            )
+            if other.document_ship_to == order_document(found)["ship_to"]
+        ]
 
 
 def _transfer_to_store(
@@ -842,6 +866,7 @@ def _fulfilments_of(plan: Plan, now: datetime, transfer_to: str | None = None) -
             ship_on=shipment.ship_on,
             deliver_on=shipment.deliver_on,
             transfer_to=transfer_to,
+            planned_packages=shipment.packages,
         )
         for shipment in plan.shipments
     ]

@@ -40,6 +40,7 @@ def policy(request: Request) -> orders.Policy:
     return orders.Policy(
         auto_release=settings.auto_release,
         pickup_expiry=timedelta(hours=settings.pickup_expiry_hours),
+        consolidation_window=timedelta(minutes=settings.consolidation_minutes),
     )
 
 

@@ -88,6 +88,9 @@ class Fulfilment:
     ready_at: datetime | None = None
     #: a transfer: it ships to this store, where a pickup request takes over on arrival
     transfer_to: str | None = None
+    planned_packages: int | None = None  # as the router packed the lines
+    #: the same customer's requests to the same address at this node: ship them together
+    ship_with: list[str] = field(default_factory=list)
     at_risk_since: datetime | None = None  # when it was found late for its promise
 
     @property
