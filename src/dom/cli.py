@@ -188,6 +188,10 @@ def worker(
         engine.dispose()
 
 
+#: How often the worker looks for backorders to source and late requests (seconds).
+JOB_SECONDS = 30.0
+
+
 def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], int]]:
     """What one round of the worker does, in order: the jobs first (they publish events), then
     the relay."""
@@ -218,8 +222,10 @@ def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], 
         return outcome.moved + outcome.flagged
 
     return {
-        "backorders sourced": lambda: orders.retry_waiting(engine, zips, policy),
-        "late requests moved or flagged": late,
+        "backorders sourced": every(
+            JOB_SECONDS, lambda: orders.retry_waiting(engine, zips, policy)
+        ),
+        "late requests moved or flagged": every(JOB_SECONDS, late),
         "pickups expired": lambda: orders.expire_pickups(engine, policy),
         "queued orders routed in a wave": every(
             settings.wave_interval_seconds, lambda: orders.route_queued(engine, zips, policy)

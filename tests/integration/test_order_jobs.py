@@ -81,6 +81,10 @@ def test_a_backorder_is_sourced_by_the_job_once_a_receipt_arrives(
     assert waiting.status is Status.BACKORDERED
     assert "1" in waiting.waiting
     assert orders.retry_waiting(engine, zips, POLICY) == 0  # still nothing anywhere
+    assert orders.retry_waiting(engine, zips, POLICY) == 0
+    again = orders.order(engine, LOCAL_OPERATOR, waiting.id)
+    assert [e.event for e in again.history].count("order.backordered") == 1  # no noise
+    assert len(again.decisions) == 1
 
     count(engine, "SKU-2", "dc-reno", 5)
     assert orders.retry_waiting(engine, zips, POLICY) == 1

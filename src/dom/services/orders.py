@@ -135,15 +135,35 @@ def source(
     policy: Policy,
     now: datetime | None = None,
 ) -> Order:
-    """Route what the order still needs and allocate it; release it by policy."""
+    """Route what the order still needs and allocate it; release it by policy. A backorder
+    that still finds nothing leaves no trace (no decision, no history entry, no event)."""
     moment = now or datetime.now(UTC)
 
     def apply(connection: Connection, found: Order) -> Order:
-        if found.ready_to_source:
-            _source_in(connection, zips, found, actor, policy, moment)
+        if not found.ready_to_source:
+            return found
+        before = (len(found.fulfilments), dict(found.waiting), found.queued)
+        _source_in(connection, zips, found, actor, policy, moment)
+        if found.sourced_at is not None and before == (
+            len(found.fulfilments),
+            found.waiting,
+            found.queued,
+        ):
+            raise _NothingNew(found)
         return found
 
-    return _change(engine, order_id, apply, moment)
+    try:
+        return _change(engine, order_id, apply, moment)
+    except _NothingNew as unchanged:
+        return unchanged.order
+
+
+class _NothingNew(Exception):
+    """Routing again changed nothing: the transaction is rolled back."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__(order.id)
+        self.order = order
 
 
 def release_hold(
