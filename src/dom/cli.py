@@ -198,10 +198,11 @@ def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], 
     from datetime import timedelta
 
     from dom.adapters.mail import mailer_for
+    from dom.domain.notifications import Relay
     from dom.services import notifications, orders
 
     key = notifications.master_key(engine, settings.secret_key)
-    relay = notifications.Relay(
+    relay = Relay(
         max_attempts=settings.webhook_max_attempts,
         base_delay=timedelta(seconds=settings.retry_base_seconds),
         timeout_seconds=settings.webhook_timeout_seconds,

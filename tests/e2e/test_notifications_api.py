@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 
 from dom.adapters.mail import SmtpMailer
 from dom.domain.access import Role
+from dom.domain.notifications import Relay, verify
 from dom.services import notifications
 from dom.services.keys import create_key
-from dom.services.notifications import Relay
 from tests.conftest import client_for
 from tests.e2e.test_inventory_api import problem
 from tests.e2e.test_inventory_api import stocked as stocked
@@ -65,7 +65,7 @@ def test_a_shipped_order_reaches_the_webhook_receiver_and_the_customer(
         post(dc, f"{path}/ship", tracking)
         work(engine, SmtpMailer(sink.url))
     [call] = receiver.calls
-    assert notifications.verify(secret, call.headers["Dom-Signature"], call.body, time.time())
+    assert verify(secret, call.headers["Dom-Signature"], call.body, time.time())
     shipped = json.loads(call.body)
     assert shipped["type"] == "fulfilment.shipped"
     assert shipped["detail"]["tracking"] == ["1Z555"]

@@ -24,9 +24,9 @@ from dom.adapters.database import reading, writing
 from dom.adapters.mail import FolderMailer, SmtpMailer
 from dom.adapters.tables import customer_messages, webhook_deliveries
 from dom.domain.access import LOCAL_OPERATOR
+from dom.domain.notifications import Relay, backoff, settled, verify
 from dom.domain.orders.model import Customer, Entry, Order, OrderLine
 from dom.services import notifications
-from dom.services.notifications import Relay, settled
 from dom.services.order_records import entry_rows, order_row
 from dom.services.tracking import tracking_path
 from tests.support.receivers import smtp_sink, webhook_receiver
@@ -90,8 +90,8 @@ class TestWebhooks:
         assert receiver.event_ids() == [created, sourced]
         for call in receiver.calls:
             header = call.headers["Dom-Signature"]
-            assert notifications.verify(secret, header, call.body, time.time())
-            assert not notifications.verify("whsec_other", header, call.body, time.time())
+            assert verify(secret, header, call.body, time.time())
+            assert not verify("whsec_other", header, call.body, time.time())
             payload = json.loads(call.body)
             assert payload["id"] == call.event_id
             assert call.headers["Dom-Event-Type"] == payload["type"]
@@ -213,9 +213,10 @@ def _worker_process(engine: Engine) -> subprocess.Popen[bytes]:
         f"""
         from datetime import timedelta
         from dom.adapters.database import make_engine
+        from dom.domain.notifications import Relay
         from dom.services import notifications
         engine = make_engine({url!r})
-        relay = notifications.Relay(lease=timedelta(seconds={RELAY.lease.total_seconds()}))
+        relay = Relay(lease=timedelta(seconds={RELAY.lease.total_seconds()}))
         notifications.deliver_webhooks(engine, relay, notifications.master_key(engine, None))
         """
     )
@@ -350,4 +351,4 @@ class TestTheRelaysPlaceInTheOutbox:
 @pytest.mark.parametrize("attempts, seconds", [(1, 1), (2, 2), (3, 4), (30, 6 * 3600)])
 def test_the_backoff_doubles_up_to_its_cap(attempts: int, seconds: int) -> None:
     relay = Relay(base_delay=timedelta(seconds=1), max_delay=timedelta(hours=6))
-    assert notifications.backoff(relay, attempts) == timedelta(seconds=seconds)
+    assert backoff(relay, attempts) == timedelta(seconds=seconds)

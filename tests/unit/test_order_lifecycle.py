@@ -219,3 +219,28 @@ class TestCaptureRules:
             "promise_by",
             "customer.email",
         }
+
+
+def test_every_event_an_order_records_is_one_a_webhook_may_subscribe_to() -> None:
+    from dom.domain.notifications import EVENT_TYPES
+
+    order = an_order(OrderLine("1", "SKU-1", 3, 1.0), OrderLine("2", "SKU-2", 1, 1.0))
+    order.place_holds([HoldKind.PAYMENT], T0, "web")
+    order.release_hold(HoldKind.PAYMENT, T0, "psp")
+    order.queue_for_wave("nightly", T0, "web")
+    order.add_fulfilments(
+        [request("f1", "dc-1", Part("1", "SKU-1", 2), Part("2", "SKU-2", 1))], {"1": "x"}, T0, "t"
+    )
+    order.release(T0, "auto")
+    order.flag_at_risk("f1", None, T0, "late job")
+    order.reject("f1", ["2"], "damaged", T0, "node")
+    order.move("f1", Status.ACKNOWLEDGED, T0, "node")
+    order.confirm_pick("f1", {"1": 1}, T0, "node")
+    order.pack("f1", [], T0, "node")
+    order.ship("f1", "ups", "ground", ["1Z"], T0, "node")
+    order.add_fulfilments([request("f2", "dc-2", Part("2", "SKU-2", 1))], {}, T0, "t")
+    order.withdraw("f2", "late", T0, "late job")
+    order.cancel(["2"], "customer asked", T0, "web")
+    recorded = {entry.event for entry in order.history}
+    assert recorded - EVENT_TYPES == set()
+    assert {"order.queued", "fulfilment.withdrawn", "lines.cancelled"} <= recorded

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from dom.api.deps import EngineDep, PrincipalDep
+from dom.domain.notifications import TEMPLATE_FIELDS
 from dom.schemas.notifications import (
     CreatedSubscriptionView,
     DeliveryStatus,
@@ -94,7 +95,7 @@ def list_templates(engine: EngineDep, principal: PrincipalDep) -> list[dict[str,
     response_model=TemplateView,
     summary="Edit the message an event sends",
     description="Placeholders: "
-    + ", ".join(f"`${name}`" for name in sorted(notifications.TEMPLATE_FIELDS))
+    + ", ".join(f"`${name}`" for name in sorted(TEMPLATE_FIELDS))
     + ". Write `$$` for a dollar sign.",
 )
 def save_template(
