@@ -124,6 +124,24 @@ def test_bad_subscriptions_are_refused_naming_the_field_and_change_nothing(
     problem(admin.get("/v1/webhook-deliveries", params={"status": "lost"}), 422, "invalid_input")
 
 
+def test_a_paused_subscription_is_sent_nothing_new_until_resumed(
+    engine: Engine, admin: httpx.Client
+) -> None:
+    with webhook_receiver() as receiver:
+        made = admin.post("/v1/webhooks", json={"url": receiver.url}).json()
+        paused = admin.post(f"/v1/webhooks/{made['id']}/pause")
+        assert paused.status_code == 200 and paused.json()["active"] is False
+        publish(engine, an_order("o_p"), "order.created", lines=1)
+        work(engine)
+        assert receiver.calls == []
+        assert admin.post(f"/v1/webhooks/{made['id']}/resume").json()["active"] is True
+        publish(engine, an_order("o_p"), "order.cancelled", reason="x")
+        work(engine)
+    assert [json.loads(call.body)["type"] for call in receiver.calls] == ["order.cancelled"]
+    problem = admin.post("/v1/webhooks/nope/pause")
+    assert problem.status_code == 404 and problem.json()["code"] == "not_found"
+
+
 def test_the_secret_is_shown_once_and_a_deleted_subscription_is_gone(
     admin: httpx.Client,
 ) -> None:

@@ -59,6 +59,17 @@ def active_subscriptions(connection: Connection) -> list[Any]:
     return list(connection.execute(query))
 
 
+def set_active(connection: Connection, subscription_id: str, active: bool) -> Any:
+    """Pause or resume; the subscription's row after the change, None if there is none."""
+    connection.execute(
+        update(webhook_subscriptions)
+        .where(webhook_subscriptions.c.id == subscription_id)
+        .values(active=active)
+    )
+    query = select(webhook_subscriptions).where(webhook_subscriptions.c.id == subscription_id)
+    return connection.execute(query).first()
+
+
 def delete_subscription(connection: Connection, subscription_id: str) -> bool:
     done = connection.execute(
         delete(webhook_subscriptions).where(webhook_subscriptions.c.id == subscription_id)

@@ -342,6 +342,32 @@ def subscriptions(engine: Engine, principal: Principal) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in store.subscriptions(connection)]
 
 
+def pause_subscription(
+    engine: Engine, principal: Principal, subscription_id: str
+) -> dict[str, Any]:
+    """Send it nothing new: events while it is paused are not queued for it (retries already
+    queued go on)."""
+    return _set_active(engine, principal, subscription_id, False)
+
+
+def resume_subscription(
+    engine: Engine, principal: Principal, subscription_id: str
+) -> dict[str, Any]:
+    """Queue events for it again, from the next one fanned out."""
+    return _set_active(engine, principal, subscription_id, True)
+
+
+def _set_active(
+    engine: Engine, principal: Principal, subscription_id: str, active: bool
+) -> dict[str, Any]:
+    principal.require(Action.MANAGE_NOTIFICATIONS)
+    with writing(engine) as connection:
+        row = store.set_active(connection, subscription_id, active)
+    if row is None:
+        raise NotFound("webhook subscription", subscription_id)
+    return dict(row._mapping)
+
+
 def delete_subscription(engine: Engine, principal: Principal, subscription_id: str) -> None:
     """Stop sending to a subscription; its deliveries go with it."""
     principal.require(Action.MANAGE_NOTIFICATIONS)

@@ -45,6 +45,28 @@ def list_subscriptions(engine: EngineDep, principal: PrincipalDep) -> list[dict[
     return notifications.subscriptions(engine, principal)
 
 
+@router.post(
+    "/v1/webhooks/{subscription_id}/pause",
+    response_model=SubscriptionView,
+    summary="Pause: events from now on are not queued for it (queued retries go on)",
+)
+def pause_subscription(
+    subscription_id: str, engine: EngineDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return notifications.pause_subscription(engine, principal, subscription_id)
+
+
+@router.post(
+    "/v1/webhooks/{subscription_id}/resume",
+    response_model=SubscriptionView,
+    summary="Resume: events from now on are queued for it again",
+)
+def resume_subscription(
+    subscription_id: str, engine: EngineDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return notifications.resume_subscription(engine, principal, subscription_id)
+
+
 @router.delete(
     "/v1/webhooks/{subscription_id}",
     status_code=204,
