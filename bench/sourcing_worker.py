@@ -517,7 +517,7 @@ def measure_model(day: Day, profile_top: int = 0) -> ModelResult:
     ]
     seconds["candidates"] = time.perf_counter() - began
     began = time.perf_counter()
-    program, index = wave._program(chosen, offers, found.products, book)
+    program, index = wave._program(chosen, offers, found.products, book, baseline)
     seconds["build"] = time.perf_counter() - began
     began = time.perf_counter()
     start = wave._start(program, index, chosen, baseline)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import timedelta
 
 from dom.adapters.highs import solve_with_highs
 from dom.domain.sourcing.model import Offer, Order, OrderLine
@@ -51,6 +52,28 @@ def test_the_wave_gives_the_last_unit_to_the_order_it_saves_most_for() -> None:
     assert result.plans["near"].shipments[0].node_id == "dc-chicago"
     assert result.objective < baseline
     assert result.fallback == ()
+
+
+def test_the_wave_keeps_a_promise_before_it_fills_more_units_of_an_order_without_one() -> None:
+    # Two X in Columbus. The first order wants both and has no promise; the second wants one
+    # and was promised. Order by order the first takes both and the promise is missed.
+    offers = [Offer(node("dc-columbus", COLUMBUS), {"X": 2})]
+    orders = [
+        Order("bulk", (OrderLine("1", "X", 2),), destination(COLUMBUS)),
+        Order(
+            "promised",
+            (OrderLine("1", "X", 1),),
+            destination(NEW_YORK),
+            promise_by=NOW.date() + timedelta(days=10),
+        ),
+    ]
+    profiles = {o.id: LOWEST_COST for o in orders}
+
+    result = route_wave(orders, offers, PRODUCTS, SERVICES, profiles, NOW, solve_with_highs)
+
+    assert result.baseline["promised"].shipments == ()
+    assert [s.lines[0].quantity for s in result.plans["promised"].shipments] == [1]
+    assert [s.lines[0].quantity for s in result.plans["bulk"].shipments] == [1]
 
 
 def test_random_waves_never_take_more_than_there_is_nor_do_worse_than_one_by_one() -> None:

@@ -3,12 +3,16 @@ independent validator, and able to say why it chose a plan and what would change
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from dom.domain.network import Handling, HandlingCost, NodeType
+from dom.domain.sourcing import search
 from dom.domain.sourcing.engine import route
 from dom.domain.sourcing.model import Offer, Order, OrderLine, Plan, SolveStatus, Unfilled
 from dom.domain.sourcing.profiles import (
@@ -69,6 +73,98 @@ def test_the_engine_matches_a_brute_force_reference_on_a_thousand_random_orders(
     assert checked > 600  # most random worlds can ship something
 
 
+def random_table(rng: random.Random) -> tuple[search.ShipmentTable, int]:
+    """A random shipment table where a node often cannot ship two lines together (as with two
+    parts of a split line and too few units for both, or too little capacity left): the cheap
+    search then wants two shipments from one node, which no plan may make."""
+    lines, nodes = rng.randint(1, 6), rng.randint(1, 5)
+    size = 1 << lines
+    costs = np.full((nodes, size), np.inf)
+    holds = []
+    for n in range(nodes):
+        held = rng.randrange(1, size)
+        apart = [(i, j) for i, j in itertools.combinations(range(lines), 2) if rng.random() < 0.4]
+        most = rng.choice([lines, 2, 3])
+        fixed, per_line = rng.uniform(0, 5), [rng.uniform(1, 10) for _ in range(lines)]
+        for group in range(1, size):
+            if group & ~held or group.bit_count() > most:
+                continue
+            if any(group >> i & 1 and group >> j & 1 for i, j in apart):
+                continue
+            line_cost = sum(c for i, c in enumerate(per_line) if group >> i & 1)
+            costs[n, group] = fixed + line_cost + rng.uniform(0, 3)
+        holds.append(held)
+    node_of = np.argmin(costs, axis=0)
+    table = search.ShipmentTable(
+        lines,
+        tuple(f"n{n}" for n in range(nodes)),
+        costs[node_of, np.arange(size)],
+        node_of.astype(np.int64),
+        rng.choice([0.0, 2.0]),
+        costs,
+        tuple(holds),
+    )
+    return table, rng.choice([lines, lines, 1, 2, 3])
+
+
+def every_plan(table: search.ShipmentTable, limit: int) -> tuple[int, float]:
+    """(lines, objective) of the best plan, by trying every group for every node in turn."""
+    best = (0, 0.0)
+
+    def extend(node: int, left: int, shipments: int, value: float) -> None:
+        nonlocal best
+        placed = ((1 << table.lines) - 1 ^ left).bit_count()
+        if (placed, -value) > (best[0], -best[1]):
+            best = (placed, value)
+        if node == len(table.nodes):
+            return
+        extend(node + 1, left, shipments, value)
+        if shipments == limit:
+            return
+        for group in range(1, 1 << table.lines):
+            if group & left == group and math.isfinite(table.costs[node, group]):
+                extend(node + 1, left ^ group, shipments + 1, value + table.costs[node, group])
+
+    extend(0, (1 << table.lines) - 1, 0, 0.0)
+    return best
+
+
+def _through_always(self: search._Search, last: list[int]) -> tuple[int, int] | None:
+    return None if len(last) < 2 or self.limited else (last[0], last[1])
+
+
+@pytest.mark.parametrize(
+    "force",
+    [
+        {},
+        {"_through_order": _through_always},  # the last two once-nodes: `second`'s sets only
+        {"_through_order": lambda self, last: None, "_pairs_cost": lambda self, nodes: 10**9},
+    ],
+    ids=["cheapest", "through", "full-steps"],
+)
+def test_the_search_ships_once_per_node_and_matches_trying_every_plan(
+    force: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, method in force.items():
+        monkeypatch.setattr(search._Search, name, method)
+    for seed in range(600):
+        table, limit = random_table(random.Random(seed))
+        solved = search.best_partition(table, limit)
+        nodes = [node for node, _ in solved.blocks]
+        assert len(nodes) == len(set(nodes)) and len(nodes) <= limit, f"seed {seed}"
+        lines = [i for _, group in solved.blocks for i in group]
+        assert len(lines) == len(set(lines)), f"seed {seed}"
+        index = {node: n for n, node in enumerate(table.nodes)}
+        value = sum(
+            table.costs[index[node], sum(1 << i for i in group)] for node, group in solved.blocks
+        )
+        expected = every_plan(table, limit)
+        if solved.exact:
+            assert (len(lines), value) == pytest.approx(expected), f"seed {seed}"
+        else:
+            assert solved.blocks == [] and solved.bound <= expected[1] - table.first_credit
+
+
 class TestChoosingNodes:
     def test_a_cart_one_node_holds_ships_from_the_nearest_such_node(self) -> None:
         offers = [
@@ -92,6 +188,29 @@ class TestChoosingNodes:
         offers = [Offer(node("a", COLUMBUS), {"A": 2}), Offer(node("b", CHICAGO), {"A": 3})]
         plan = plan_for(order_of(("A", 5)), offers)
         assert sorted(line.quantity for s in plan.shipments for line in s.lines) == [2, 3]
+
+    def test_a_node_that_can_give_either_part_of_a_split_line_gives_only_one(self) -> None:
+        offers = [
+            Offer(node("near", NEW_YORK), {"A": 3}),  # either part, not both
+            Offer(node("far", SEATTLE), {"A": 1}),
+            Offer(node("farther", MIAMI), {"A": 1}),
+        ]
+        plan = plan_for(order_of(("A", 4)), offers)
+        assert plan.status is SolveStatus.OPTIMAL
+        assert sorted((s.lines[0].quantity, s.node_id) for s in plan.shipments)[-1] == (3, "near")
+        assert sum(line.quantity for s in plan.shipments for line in s.lines) == 4
+
+    def test_a_search_that_gives_up_says_so_and_still_ships_every_part(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(search, "ONCE_NODES", 0)
+        offers = [
+            Offer(node("near", NEW_YORK), {"A": 3}),
+            Offer(node("far", SEATTLE), {"A": 1}),
+        ]
+        plan = plan_for(order_of(("A", 4)), offers)
+        assert plan.status is SolveStatus.HEURISTIC
+        assert sum(line.quantity for s in plan.shipments for line in s.lines) == 4
 
     def test_a_backorder_profile_holds_a_short_line_back_and_ships_the_rest(self) -> None:
         backorder = Profile("bo", constraints=Constraints(on_short=OnShort.BACKORDER))

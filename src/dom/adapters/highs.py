@@ -57,10 +57,10 @@ def solve_with_highs(
         solution.value_valid = True
         highs.setSolution(solution)
     highs.run()
-    return _result(highs, began)
+    return _result(highs, began, gap)
 
 
-def _result(highs: highspy.Highs, began: float) -> SolveResult:
+def _result(highs: highspy.Highs, began: float, asked: float) -> SolveResult:
     status = highs.getModelStatus()
     info = highs.getInfo()
     seconds = time.perf_counter() - began
@@ -79,6 +79,8 @@ def _result(highs: highspy.Highs, began: float) -> SolveResult:
     objective = float(info.objective_function_value)
     bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else objective
     gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else 0.0
-    optimal = status == highspy.HighsModelStatus.kOptimal
+    # Stopped by the time limit with the gap already proven (a sub-MIP found the plan just
+    # before it) is proven all the same: the bound is HiGHS's own.
+    optimal = status == highspy.HighsModelStatus.kOptimal or gap <= asked
     kind = SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE
     return SolveResult(kind, values, objective, bound, max(0.0, gap), seconds, text)

@@ -20,11 +20,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 from dom.domain.carriers import CarrierService, billable_weight
 from dom.domain.catalog import Product
 from dom.domain.geo import miles_between
-from dom.domain.network import Capability, NodeStatus, NodeType
+from dom.domain.network import Capability, Handling, NodeStatus, NodeType
 from dom.domain.sourcing import search
 from dom.domain.sourcing.model import (
     Alternative,
@@ -58,8 +59,7 @@ WHAT_IF_NODES = 12
 SHIPPING_CAPABILITIES = frozenset({Capability.SHIP, Capability.SHIP_FROM_STORE})
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """One way a node can ship: a service, with its dates and zone."""
 
     service: CarrierService
@@ -194,6 +194,15 @@ def candidates(
     )
 
 
+def costed(found: Candidates, node_id: str, products: Mapping[str, Product]) -> NodeModel | None:
+    """The model of an eligible node for the order, its lines costed, whether the search kept
+    it or pruned it; None if the node cannot serve the order."""
+    model = found.models.get(node_id)
+    if model is not None and len(model.line_costs) != len(found.work):
+        _cost_lines(model, found.work, products, found.profile)
+    return model
+
+
 def finish(
     found: Candidates,
     blocks: Sequence[tuple[str, tuple[int, ...]]],
@@ -224,7 +233,11 @@ def finish(
         return _rejected(order, profile, unfilled, found.excluded)
     if profile.constraints.ship_complete and unfilled:
         return _waiting(order, profile, unfilled, found.excluded)
-    shipments, costs = _shipments(blocks, found.kept, work, products, profile, book, order)
+    by_id = {m.id: m for m in found.kept}
+    for node_id, _ in blocks:  # a wave may ship from a node the search pruned
+        if node_id not in by_id and (model := costed(found, node_id, products)) is not None:
+            by_id[node_id] = model
+    shipments, costs = _shipments(blocks, by_id, work, products, profile, book, order)
     if not shipments:
         status = SolveStatus.NOTHING_TO_SHIP
     chosen = Plan(
@@ -247,10 +260,10 @@ def finish(
 
 def _allowed_services(
     services: Sequence[CarrierService], order: Order, profile: Profile
-) -> list[CarrierService]:
+) -> tuple[CarrierService, ...]:
     c = profile.constraints
     wanted = LEVEL_RANK.get(order.service_level)
-    return [
+    return tuple(
         s
         for s in services
         if (c.carriers is None or s.carrier in c.carriers)
@@ -260,13 +273,13 @@ def _allowed_services(
             if wanted is None
             else LEVEL_RANK.get(s.service_level, -1) >= wanted
         )
-    ]
+    )
 
 
 def _model(
     offer: Offer,
     order: Order,
-    services: Sequence[CarrierService],
+    services: tuple[CarrierService, ...],
     profile: Profile,
     now: datetime,
     calendar: DateBook,
@@ -282,8 +295,7 @@ def _model(
     miles = miles_between(node.location, order.destination)
     today = now.date()
     options = []
-    for service in services:
-        leaves = calendar.ship_on(node, now, service)
+    for service, leaves in zip(services, calendar.ship_dates(node, now, services), strict=True):
         if leaves is None:
             continue
         band = service.zone_for(miles)
@@ -332,7 +344,7 @@ def _work_lines(
         able = {
             m.id: m.usable.get(line.sku, 0)
             for m in models.values()
-            if m.offer.node.handles(needs) and m.usable.get(line.sku, 0) > 0
+            if m.usable.get(line.sku, 0) > 0 and m.offer.node.handles(needs)
         }
         if any(units >= line.quantity for units in able.values()):
             work.append(WorkLine(line.line_id, line.sku, line.quantity))
@@ -489,15 +501,17 @@ def _prune(
     """Keep, per line, the nearest nodes of each type that can fill it (within a type, handling
     costs alike and freight grows with distance), and the nodes that can fill the most lines,
     nearest first. The rest could only win by a quirk of the rate tables."""
+    asks = _asks(work, products)
     for model in models.values():
-        model.holds = _fills(model, work, products)
+        model.holds = _holds(model, asks)
     able = sorted((m for m in models.values() if m.holds), key=lambda m: (m.miles, m.id))
     keep: dict[str, NodeModel] = {}
-    for index in range(len(work)):
-        per_type: dict[NodeType, int] = {}
-        for m in able:
-            if m.holds >> index & 1 and per_type.get(m.offer.node.type, 0) < KEEP_PER_LINE:
-                per_type[m.offer.node.type] = per_type.get(m.offer.node.type, 0) + 1
+    kept_per: dict[tuple[int, NodeType], int] = {}  # per (line, node type)
+    for m in able:
+        kind = m.offer.node.type
+        for index in range(len(work)):
+            if m.holds >> index & 1 and kept_per.get((index, kind), 0) < KEEP_PER_LINE:
+                kept_per[index, kind] = kept_per.get((index, kind), 0) + 1
                 keep[m.id] = m
     shared = sorted(
         (m for m in able if m.holds & (m.holds - 1)), key=lambda m: -m.holds.bit_count()
@@ -508,18 +522,31 @@ def _prune(
 
 def _fills(model: NodeModel, work: Sequence[WorkLine], products: Mapping[str, Product]) -> int:
     """Bit mask of the work lines the node can fill in full."""
+    return _holds(model, _asks(work, products))
+
+
+def _asks(
+    work: Sequence[WorkLine], products: Mapping[str, Product]
+) -> list[tuple[int, str, int, frozenset[Handling]]]:
+    """Per work line: its bit, SKU, units and the handling it needs."""
+    return [(1 << i, w.sku, w.quantity, products[w.sku].handling) for i, w in enumerate(work)]
+
+
+def _holds(model: NodeModel, asks: Sequence[tuple[int, str, int, frozenset[Handling]]]) -> int:
+    """Bit mask of the work lines (as `_asks` lists them) the node can fill in full."""
+    usable, node = model.usable, model.offer.node
     return sum(
-        1 << i
-        for i, w in enumerate(work)
-        if model.usable.get(w.sku, 0) >= w.quantity
-        and model.offer.node.handles(products[w.sku].handling)
+        bit
+        for bit, sku, units, needs in asks
+        if usable.get(sku, 0) >= units and (not needs or node.handles(needs))
     )
 
 
 def greedy(
     found: Candidates, products: Mapping[str, Product], book: RateBook
 ) -> list[tuple[str, tuple[int, ...]]]:
-    """Cheapest objective per line first, until every line is placed or shipments run out."""
+    """Cheapest objective per line first, until every line is placed or shipments run out;
+    each node ships once."""
     kept, work, profile, order, limit = (
         found.kept,
         found.work,
@@ -531,8 +558,11 @@ def greedy(
     blocks: list[tuple[str, tuple[int, ...]]] = []
     while open_lines and len(blocks) < limit:
         best: tuple[float, str, tuple[int, ...]] | None = None
+        used = {node for node, _ in blocks}
         for m in kept:
-            lines = tuple(sorted(i for i in open_lines if m.holds >> i & 1))
+            if m.id in used:
+                continue
+            lines = _fitting(m, [i for i in open_lines if m.holds >> i & 1], work)
             if not lines:
                 continue
             choice = shipment_choice(m, lines, work, products, profile, book, order)
@@ -548,16 +578,33 @@ def greedy(
     return blocks
 
 
+def _fitting(model: NodeModel, lines: Sequence[int], work: Sequence[WorkLine]) -> tuple[int, ...]:
+    """Of these work lines, the ones the node can ship together, largest first: a part of a
+    split line beyond the node's usable units of its SKU, or a line beyond its units left
+    today, is left out. Greedy offers a node these rather than skip a node that cannot give
+    them all (it would then leave units unfilled that the node could ship)."""
+    left = model.offer.units_left_today
+    room = math.inf if left is None else left
+    kept: list[int] = []
+    taken: dict[str, int] = {}
+    for i in sorted(lines, key=lambda i: (-work[i].quantity, i)):  # largest first: the most units
+        sku, quantity = work[i].sku, work[i].quantity
+        if taken.get(sku, 0) + quantity <= model.usable.get(sku, 0) and quantity <= room:
+            taken[sku] = taken.get(sku, 0) + quantity
+            room -= quantity
+            kept.append(i)
+    return tuple(sorted(kept))
+
+
 def _shipments(
     blocks: Sequence[tuple[str, tuple[int, ...]]],
-    kept: Sequence[NodeModel],
+    by_id: Mapping[str, NodeModel],
     work: Sequence[WorkLine],
     products: Mapping[str, Product],
     profile: Profile,
     book: RateBook,
     order: Order,
 ) -> tuple[list[PlannedShipment], Costs]:
-    by_id = {m.id: m for m in kept}
     shipments: list[PlannedShipment] = []
     total = Costs()
     for node_id, lines in sorted(blocks):

@@ -73,18 +73,48 @@ class DateBook:
     which side of its cutoff the order falls, not from one order to the next."""
 
     def __init__(self) -> None:
-        self._ship: dict[tuple[int, frozenset[str], date, bool], date | None] = {}
+        #: (node, pickup days per service, local date, after the cutoff) → ship date per service
+        self._ship: dict[tuple[object, ...], tuple[date | None, ...]] = {}
         self._nodes: dict[int, Node] = {}  # keeps the keys' nodes alive
         self._arrival: dict[tuple[date, int], date] = {}
+        self._pickups: dict[int, tuple[CarrierService, frozenset[str]]] = {}
+        self._services: tuple[CarrierService, ...] = ()
+        self._days: tuple[frozenset[str], ...] = ()  # pickup days of each of `_services`
+        self._now: datetime | None = None
+        self._local: dict[str, datetime] = {}  # `now` in each time zone met since it changed
 
-    def ship_on(self, node: Node, now: datetime, service: CarrierService) -> date | None:
-        local = now.astimezone(ZoneInfo(node.timezone))
-        pickup = frozenset(d.value for d in service.pickup_days)
-        key = (id(node), pickup, local.date(), local.time() >= node.calendar.cutoff)
-        if key not in self._ship:
-            self._ship[key] = ship_date(node, now, pickup)
+    def ship_dates(
+        self, node: Node, now: datetime, services: tuple[CarrierService, ...]
+    ) -> tuple[date | None, ...]:
+        """The day a parcel ordered `now` leaves the node by each service (None: no day)."""
+        local = self._local_time(node.timezone, now)
+        if services is not self._services:  # an order asks with one tuple for every node
+            self._services, self._days = services, tuple(self._pickup(s) for s in services)
+        pickups = self._days
+        key = (id(node), pickups, local.date(), local.time() >= node.calendar.cutoff)
+        found = self._ship.get(key)
+        if found is None:
+            found = self._ship[key] = tuple(ship_date(node, now, days) for days in pickups)
             self._nodes[id(node)] = node
-        return self._ship[key]
+        return found
+
+    def _pickup(self, service: CarrierService) -> frozenset[str]:
+        known = self._pickups.get(id(service))
+        if known is None:  # the service is kept with its days, so its id stays its own
+            known = self._pickups[id(service)] = (
+                service,
+                frozenset(d.value for d in service.pickup_days),
+            )
+        return known[1]
+
+    def _local_time(self, timezone: str, now: datetime) -> datetime:
+        """`now` in the time zone: an order asks it of every node, and nodes share a few zones."""
+        if now is not self._now and (self._now is None or now != self._now):
+            self._now, self._local = now, {}
+        local = self._local.get(timezone)
+        if local is None:
+            local = self._local[timezone] = now.astimezone(ZoneInfo(timezone))
+        return local
 
     def arrival(self, leaves: date, transit_days: int) -> date:
         key = (leaves, transit_days)

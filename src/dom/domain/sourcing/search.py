@@ -6,10 +6,17 @@ lines: over every candidate node that can fill them all and every service it may
 dynamic programming over subsets — best_k(S) = min over groups T ⊆ S holding S's lowest line of
 shipment(T) + best_{k-1}(S \\ T) — vectorized over every (S, T) pair with numpy. With L lines
 that is 3^L / 2 pairs per level: 29,524 for 10 lines.
+
+That search lets a node ship two groups (each group was checked alone: two parts of a split
+line that a node can give one at a time, or capacity for one group but not both). When its
+best does, that node is made to ship at most once and the search runs again — the other nodes
+as before, then that node adding at most one group — until the best ships once per node; it is
+then the best of all plans (`ONCE_NODES`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from dom.domain.carriers import billable_weight
+from dom.domain.carriers import CarrierService, billable_weight
 from dom.domain.catalog import Product
 
 if TYPE_CHECKING:
@@ -65,35 +72,31 @@ class ShipmentTable:
             parts = [i for i, x in enumerate(work) if x.sku == sku]
             if len(parts) > 1:
                 shared[sku] = bits[:, parts] @ quantity[parts]
-        costs = np.full((len(kept), size), np.inf)
-        pounds_by_divisor: dict[float, Ints] = {}
         w = profile.weights
+        holds = np.array([m.holds for m in kept], dtype=np.int64)
+        fits = (masks[None, :] & ~holds[:, None]) == 0  # every node at once: (node, subset)
+        left = np.array(
+            [np.inf if m.offer.units_left_today is None else m.offer.units_left_today for m in kept]
+        )
+        fits &= units[None, :] <= left[:, None]
+        fits[:, 0] = False
+        for sku, taken in shared.items():
+            usable = np.array([m.usable.get(sku, 0) for m in kept], dtype=np.float64)
+            fits &= taken[None, :] <= usable[:, None]
+        per_line = np.array([m.line_costs for m in kept], dtype=np.float64).reshape(
+            len(kept), count
+        )
+        fixed = np.array([m.fixed for m in kept], dtype=np.float64)
+        freight = _Freight(work, products, bits, book, order.residential, w.shipping_cost)
+        freight_part = np.full((len(kept), size), np.inf)
         for n, model in enumerate(kept):
             if not model.holds:
                 continue
-            fits = (masks & ~model.holds) == 0
-            left = model.offer.units_left_today
-            if left is not None:
-                fits &= units <= left
-            fits[0] = False
-            for sku, taken in shared.items():
-                fits &= taken <= model.usable.get(sku, 0)
-            per_line = bits @ np.array(model.line_costs, dtype=np.float64)
-            freight_part = np.full(size, np.inf)
             for option in model.options:
-                divisor = option.service.dim_divisor
-                pounds = pounds_by_divisor.get(divisor)
-                if pounds is None:
-                    each = np.array(
-                        [_pounds(products[x.sku], divisor) * x.quantity for x in work],
-                        dtype=np.int64,
-                    )
-                    pounds = (bits.astype(np.int64) @ each).astype(np.int64)
-                    pounds_by_divisor[divisor] = pounds
-                table = book.table(option.service, option.zone, order.residential, int(pounds[-1]))
-                value = w.shipping_cost * table[pounds] + w.delivery_days * option.days
-                freight_part = np.minimum(freight_part, value)
-            costs[n] = np.where(fits, model.fixed + per_line + freight_part, np.inf)
+                value = freight.of(option.service, option.zone) + w.delivery_days * option.days
+                np.minimum(freight_part[n], value, out=freight_part[n])
+        lines_part = _subset_sums(per_line)  # (node, subset)
+        costs = np.where(fits, fixed[:, None] + lines_part + freight_part, np.inf)
         node_of = np.argmin(costs, axis=0) if len(kept) else np.zeros(size, dtype=np.int64)
         best = costs[node_of, masks] if len(kept) else np.full(size, np.inf)
         return cls(
@@ -105,6 +108,54 @@ class ShipmentTable:
             costs,
             tuple(m.holds for m in kept),
         )
+
+
+def _subset_sums(values: Floats) -> Floats:
+    """Per row, the sum of its values over every subset of columns (bit i = column i), built
+    up a bit at a time: no matrix product, whose threads would fight for a busy machine."""
+    rows, count = values.shape
+    sums = np.zeros((rows, 1 << count))
+    for i in range(count):
+        sums[:, 1 << i : 2 << i] = sums[:, : 1 << i] + values[:, i : i + 1]
+    return sums
+
+
+class _Freight:
+    """Weighted freight of every subset of lines by one service to one zone, made once for all
+    the nodes in that zone."""
+
+    def __init__(
+        self,
+        work: Sequence[WorkLine],
+        products: Mapping[str, Product],
+        bits: Floats,
+        book: RateBook,
+        residential: bool,
+        weight: float,
+    ) -> None:
+        self.work, self.products, self.bits, self.book = work, products, bits, book
+        self.residential, self.weight = residential, weight
+        self._pounds: dict[float, Ints] = {}
+        self._values: dict[tuple[int, int], Floats] = {}
+
+    def of(self, service: CarrierService, zone: int) -> Floats:
+        key = (id(service), zone)
+        found = self._values.get(key)
+        if found is None:
+            pounds = self.pounds(service.dim_divisor)
+            table = self.book.table(service, zone, self.residential, int(pounds[-1]))
+            found = self._values[key] = self.weight * table[pounds]
+        return found
+
+    def pounds(self, divisor: float) -> Ints:
+        found = self._pounds.get(divisor)
+        if found is None:
+            each = np.array(
+                [_pounds(self.products[x.sku], divisor) * x.quantity for x in self.work],
+                dtype=np.int64,
+            )
+            found = self._pounds[divisor] = (self.bits.astype(np.int64) @ each).astype(np.int64)
+        return found
 
 
 def _pounds(product: Product, divisor: float) -> int:
@@ -122,14 +173,18 @@ class Solved:
     bound: float = 0.0
 
 
-#: The search by node (when the quick search put two shipments on one node) runs exactly up
-#: to this many (node, group of lines) pairs; beyond, the caller falls back to a heuristic.
-BY_NODE_BUDGET = 6_000
+#: When the quick search's best ships twice from one node, that node is made to ship at most
+#: once and the search run again, until the best ships once per node (one such node was
+#: enough for 70 % of the orders that needed any on the benchmark's network, two for the
+#: rest). Beyond this many nodes the search gives up: the caller falls back to a heuristic
+#: and says so.
+ONCE_NODES = 4
 
 
 @lru_cache(maxsize=16)
-def _pairs(count: int) -> tuple[Ints, Ints, Ints]:
-    """Every (S, T) with T ⊆ S holding S's lowest line, grouped by S; and where each S starts."""
+def _pairs(count: int) -> tuple[Ints, Ints, Ints, Ints]:
+    """Every (S, T) with T ⊆ S holding S's lowest line, grouped by S; where each S starts;
+    and S \\ T for each pair."""
     subsets: list[int] = []
     groups: list[int] = []
     starts: list[int] = []
@@ -144,47 +199,292 @@ def _pairs(count: int) -> tuple[Ints, Ints, Ints]:
             if sub == 0:
                 break
             sub = (sub - 1) & rest
-    return (
-        np.array(subsets, dtype=np.int64),
-        np.array(groups, dtype=np.int64),
-        np.array(starts, dtype=np.int64),
-    )
+    subset_array = np.array(subsets, dtype=np.int64)
+    group_array = np.array(groups, dtype=np.int64)
+    return subset_array, group_array, np.array(starts, dtype=np.int64), subset_array ^ group_array
+
+
+@lru_cache(maxsize=16)
+def _all_pairs(count: int) -> tuple[Ints, Ints, Ints]:
+    """Every (S, T) with ∅ ≠ T ⊆ S, grouped by S: T, where each S starts, and S \\ T."""
+    code = np.arange(3**count, dtype=np.int64)
+    subsets = np.zeros_like(code)
+    groups = np.zeros_like(code)
+    for line in range(count):  # each line: out of S, in S but not T, or in T
+        digit = code % 3
+        code //= 3
+        subsets |= (digit > 0).astype(np.int64) << line
+        groups |= (digit == 2).astype(np.int64) << line
+    keep = groups != 0
+    subsets, groups = subsets[keep], groups[keep]
+    order = np.lexsort((groups, subsets))
+    subsets, groups = subsets[order], groups[order]
+    starts = np.searchsorted(subsets, np.arange(1, 1 << count))
+    return groups, starts, subsets ^ groups
+
+
+def _levels(single: Floats, count: int, deepest: int) -> list[Floats]:
+    """best_k(S) for k = 0…`deepest` shipments (fewer once another shipment changes nothing),
+    any node allowed to ship any number of them."""
+    _, groups, starts, rest = _pairs(count)
+    per_pair = single[groups]
+    levels = [np.where(np.arange(1 << count) == 0, 0.0, np.inf), single.copy()]
+    levels[1][0] = 0.0
+    while len(levels) <= deepest:
+        previous = levels[-1]
+        current = np.empty_like(previous)
+        current[0] = 0.0
+        current[1:] = np.minimum.reduceat(per_pair + previous[rest], starts)
+        if np.array_equal(current, previous):
+            break  # nor will any further shipment
+        levels.append(current)
+    return levels
+
+
+@lru_cache(maxsize=16)
+def _layers(count: int) -> list[tuple[Ints, Ints, Ints, Ints]]:
+    """`_pairs` by the number of lines in S: per count, (groups, rest, starts, the S's)."""
+    subsets, groups, starts, rest = _pairs(count)
+    owners = np.arange(1, 1 << count)
+    ends = np.append(starts[1:], len(subsets))
+    sizes = np.array([int(s).bit_count() for s in owners])
+    layers = []
+    for size in range(1, count + 1):
+        chosen = owners[sizes == size]
+        pick = np.concatenate([np.arange(starts[s - 1], ends[s - 1]) for s in chosen])
+        lengths = ends[chosen - 1] - starts[chosen - 1]
+        layer_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        layers.append((groups[pick], rest[pick], layer_starts, chosen))
+    return layers
+
+
+def _unlimited(single: Floats, count: int) -> Floats:
+    """best(S) with any number of shipments, in one pass: S by its number of lines, each from
+    smaller sets already done."""
+    best = np.full(1 << count, np.inf)
+    best[0] = 0.0
+    for groups, rest, starts, owners in _layers(count):
+        best[owners] = np.minimum.reduceat(single[groups] + best[rest], starts)
+    return best
 
 
 def best_partition(table: ShipmentTable, limit: int) -> Solved:
-    """The cheapest grouping of the lines into at most `limit` shipments; when no grouping
-    carries every line, the one that carries the most lines, then the cheapest."""
+    """The cheapest grouping of the lines into at most `limit` shipments, one per node; when
+    no grouping carries every line, the one that carries the most lines, then the cheapest."""
     count = table.lines
     full = (1 << count) - 1
     if count == 0:
         return Solved([], {})
-    subsets, groups, starts = _pairs(count)
-    single = table.best
-    levels = [np.where(np.arange(1 << count) == 0, 0.0, np.inf), single.copy()]
-    levels[1][0] = 0.0
-    converged = False
-    while len(levels) <= count and not converged:  # beyond `limit` only to tell what it costs
-        previous = levels[-1]
-        values = single[groups] + previous[subsets ^ groups]
-        current = np.concatenate(([0.0], np.minimum.reduceat(values, starts)))
-        converged = bool(np.array_equal(current, previous))  # nor will any further shipment
-        levels.append(current)
+    levels = _levels(table.best, count, count)  # beyond `limit` only to tell what it costs
     credit = table.first_credit
     by_level = {k: float(level[full]) - credit for k, level in enumerate(levels) if k}
     by_level[count] = float(levels[-1][full]) - credit  # the best with no limit at all
-    levels = levels[: limit + 1]
-    target = _widest_cheapest(levels[-1])
-    if target is None:
-        return Solved([], by_level)
-    blocks = _unwind(table, levels, target, subsets, groups, starts)
-    if len({node for node, _ in blocks}) == len(blocks):
-        return Solved(blocks, by_level)  # the relaxation's best is feasible: it is the best
-    # Two groups landed on one node (its capacity was counted per group): search node by node.
-    bound = float(levels[-1][target]) - credit
-    work = sum(int(np.isfinite(row).sum()) for row in table.costs)
-    if work > BY_NODE_BUDGET:
-        return Solved([], by_level, exact=False, bound=bound)
-    return Solved(_by_node(table, limit), by_level, bound=bound)
+    once: list[int] = []
+    found = _Search(table, limit, once, levels).best()
+    while (twice := found.node_shipping_twice()) is not None:
+        if len(once) == ONCE_NODES:
+            return Solved([], by_level, exact=False, bound=found.value - credit)
+        once.append(twice)
+        found = _Search(table, limit, once).best()
+    named = [
+        (table.nodes[node], tuple(i for i in range(count) if group >> i & 1))
+        for node, group in found.blocks
+    ]
+    return Solved(named, by_level, bound=found.value - credit)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The best grouping of a search in which some nodes may ship more than once: a bound on
+    every plan, and the best plan when no node does."""
+
+    value: float  # objective, the first shipment's credit not taken off
+    blocks: list[tuple[int, int]]  # (node index, group mask) per shipment
+
+    def node_shipping_twice(self) -> int | None:
+        seen: set[int] = set()
+        for node, _ in self.blocks:
+            if node in seen:
+                return node
+            seen.add(node)
+        return None
+
+
+class _Search:
+    """The subset search with the `once` nodes shipping at most one group each: the other
+    nodes' best per (shipments, lines) as before, then each `once` node in turn adding at most
+    one group. A grid holds the best per shipments (rows) and subset of lines (columns); with
+    no limit on shipments it has one row. The last one or two `once` nodes are tried for all
+    lines only, pair by pair (cheap), unless no grouping carries them all."""
+
+    def __init__(
+        self, table: ShipmentTable, limit: int, once: list[int], levels: list[Floats] | None = None
+    ) -> None:
+        self.table, self.once = table, once
+        self.count = count = table.lines
+        self.limited = limit < count
+        if levels is None:
+            free = [n for n in range(len(table.nodes)) if n not in once]
+            costs = np.vstack([table.costs[free], np.full((1, 1 << count), np.inf)])
+            picks = np.argmin(costs, axis=0)  # the last row: no free node at all
+            self.node_of = np.array([*free, -1], dtype=np.int64)[picks]
+            self.single = costs[picks, np.arange(1 << count)]
+            if self.limited:
+                levels = _levels(self.single, count, limit)
+            else:
+                levels = [_unlimited(self.single, count)] * (count + 1)
+        else:
+            self.node_of, self.single = table.node_of, table.best
+        self.levels = levels
+        if self.limited:
+            rows = [levels[min(k, len(levels) - 1)] for k in range(limit + 1)]
+            self.grids = [np.array(rows)]
+        else:
+            self.grids = [levels[-1][None, :]]
+
+    def best(self) -> _Found:
+        """The best grouping, widest first, then cheapest."""
+        full = (1 << self.count) - 1
+        last = self.once[-2:]
+        through = self._through_order(last)
+        if through is None and len(last) == 2 and self._pairs_cost(last) > 3**self.count:
+            last = last[1:]  # pairs of their groups would cost more than the full step
+        for node in self.once[: len(self.once) - len(last)]:
+            self.grids.append(self._with(node))
+        if last:
+            if through is not None:
+                value, blocks, row = self._through(*through, full)
+            else:
+                value, blocks, row = self._last(last, full)
+            if math.isfinite(value):
+                remaining = full ^ sum(group for _, group in blocks)
+                return _Found(value, blocks + self._back(remaining, row, len(self.grids) - 1))
+            for node in last:  # no grouping carries every line: the widest, in full
+                self.grids.append(self._with(node))
+        target = _widest_cheapest(self.grids[-1][-1])
+        if target is None:
+            return _Found(0.0, [])
+        grid = self.grids[-1]
+        value = float(grid[-1][target])
+        return _Found(value, self._back(target, len(grid) - 1, len(self.grids) - 1))
+
+    def _last(self, nodes: list[int], full: int) -> tuple[float, list[tuple[int, int]], int]:
+        """The best for every line with each of `nodes` adding at most one group, tried pair by
+        pair: its value, those groups, and the grid row the rest comes from."""
+        groups, values = self._choices(nodes[0])
+        picks = [np.arange(len(groups))]
+        if len(nodes) == 2:
+            other, extra = self._choices(nodes[1])
+            first, second = np.nonzero((groups[:, None] & other[None, :]) == 0)
+            groups, values = groups[first] | other[second], values[first] + extra[second]
+            picks = [first, second]
+        used = np.zeros(len(groups), dtype=np.int64)  # shipments the nodes add
+        for pick in picks:
+            used += pick > 0
+        grid = self.grids[-1]
+        rows = len(grid) - 1 - used if self.limited else np.zeros_like(used)
+        allowed = rows >= 0
+        totals = np.full(len(groups), np.inf)
+        totals[allowed] = values[allowed] + grid[rows[allowed], full ^ groups[allowed]]
+        best = int(np.argmin(totals))
+        blocks = []
+        for node, pick in zip(nodes, picks, strict=True):
+            if pick[best]:
+                blocks.append((node, int(self._choices(node)[0][pick[best]])))
+        return float(totals[best]), blocks, int(rows[best])
+
+    def _pairs_cost(self, nodes: list[int]) -> int:
+        finite = [int(np.isfinite(self.table.costs[n]).sum()) + 1 for n in nodes]
+        return math.prod(finite)
+
+    def _through_cost(self, second: int) -> int:
+        groups = np.flatnonzero(np.isfinite(self.table.costs[second]))
+        sizes = np.array([int(g).bit_count() for g in groups], dtype=np.int64)
+        return (1 << self.count) + int((1 << (self.count - sizes)).sum())
+
+    def _through_order(self, last: list[int]) -> tuple[int, int] | None:
+        """(first, second) when `_through` is the cheapest way to try the last two nodes."""
+        if len(last) < 2 or self.limited:
+            return None
+        a, b = last
+        cost, order = min((self._through_cost(b), (a, b)), (self._through_cost(a), (b, a)))
+        return order if cost < min(self._pairs_cost(last), 3**self.count) else None
+
+    def _through(
+        self, first: int, second: int, full: int
+    ) -> tuple[float, list[tuple[int, int]], int]:
+        """With no limit on shipments: the best for every line with `second` adding at most one
+        group, and `first` at most one group of what each of those leaves (tried only on those
+        sets of lines, not on every one)."""
+        best_of = self.grids[-1][0]
+        groups, costs = self._choices(second)
+        leaves = full ^ groups
+        tried_groups, starts, rest = _all_pairs(self.count)
+        ends = np.append(starts[1:], len(tried_groups))
+        row = self.table.costs[first]
+        with_first = best_of[leaves].copy()
+        some = leaves > 0
+        begins, lengths = (
+            starts[leaves[some] - 1],
+            ends[leaves[some] - 1] - starts[leaves[some] - 1],
+        )
+        offsets = np.cumsum(lengths) - lengths
+        pairs = np.repeat(begins - offsets, lengths) + np.arange(int(lengths.sum()))
+        values = best_of[rest[pairs]] + row[tried_groups[pairs]]
+        with_first[some] = np.minimum(with_first[some], np.minimum.reduceat(values, offsets))
+        totals = with_first + costs
+        pick = int(np.argmin(totals))
+        blocks = [(second, int(groups[pick]))] if groups[pick] else []
+        left = int(leaves[pick])
+        if left and with_first[pick] < best_of[left]:
+            span = slice(int(starts[left - 1]), int(ends[left - 1]))
+            options = tried_groups[span]
+            chosen = int(options[int(np.argmin(best_of[rest[span]] + row[options]))])
+            blocks.append((first, chosen))
+        return float(totals[pick]), blocks, 0
+
+    def _choices(self, node: int) -> tuple[Ints, Floats]:
+        """The groups the node may ship, after "none" (group 0, costing nothing), and their costs."""
+        row = self.table.costs[node]
+        groups = np.flatnonzero(np.isfinite(row))
+        return np.concatenate(([0], groups)), np.concatenate(([0.0], row[groups]))
+
+    def _with(self, node: int) -> Floats:
+        """The next grid: the last one's best, or one group from `node` added to one shipment
+        fewer."""
+        grid = self.grids[-1]
+        groups, starts, rest = _all_pairs(self.count)
+        row = self.table.costs[node]
+        shift = 1 if self.limited else 0
+        prior = grid[: len(grid) - shift]
+        tried = np.minimum.reduceat(prior[:, rest] + row[groups], starts, axis=1)
+        grown = grid.copy()
+        grown[shift:, 1:] = np.minimum(grown[shift:, 1:], tried)
+        return grown
+
+    def _back(self, remaining: int, row: int, step: int) -> list[tuple[int, int]]:
+        """The groups making grid `step`'s best for `remaining` in `row`: each `once` node's
+        back to the first grid, then the other nodes' from the levels."""
+        blocks: list[tuple[int, int]] = []
+        for index in range(step, 0, -1):
+            node = self.once[index - 1]
+            grid, prior = self.grids[index], self.grids[index - 1]
+            value = grid[row][remaining]
+            if value == prior[row][remaining]:
+                continue  # the node ships nothing in this plan
+            costs = self.table.costs[node]
+            groups = np.flatnonzero(np.isfinite(costs))
+            groups = groups[(groups & remaining) == groups]
+            earlier = row - 1 if self.limited else row
+            miss = np.abs(prior[earlier][remaining ^ groups] + costs[groups] - value)
+            group = int(groups[int(np.argmin(miss))])
+            blocks.append((node, group))
+            remaining ^= group
+            row = earlier
+        if remaining:
+            depth = min(row, len(self.levels) - 1) if self.limited else len(self.levels) - 1
+            blocks += _unwind(self.single, self.node_of, self.levels[: depth + 1], remaining)
+        return blocks
 
 
 def _widest_cheapest(best: Floats) -> int | None:
@@ -201,62 +501,21 @@ def _widest_cheapest(best: Floats) -> int | None:
     return int(widest[np.argmin(best[widest])])
 
 
-def _by_node(table: ShipmentTable, limit: int) -> list[tuple[str, tuple[int, ...]]]:
-    """Exact with each node shipping at most once: best[k][S] over nodes taken one at a time,
-    each adding at most one group T of the lines it can fill to a plan of k - 1 shipments."""
-    size = 1 << table.lines
-    masks = np.arange(size, dtype=np.int64)
-    best = np.full((limit + 1, size), np.inf)
-    best[0, 0] = 0.0
-    history = [best]
-    for row in table.costs:
-        grown = best.copy()
-        for group in np.flatnonzero(np.isfinite(row)):
-            free = masks[(masks & group) == 0]
-            tried = best[:-1, free] + row[group]
-            grown[1:, free | group] = np.minimum(grown[1:, free | group], tried)
-        history.append(grown)
-        best = grown
-    target = _widest_cheapest(best.min(axis=0))
-    if target is None:
-        return []
-    level = int(np.argmin(best[:, target]))
-    blocks: list[tuple[str, tuple[int, ...]]] = []
-    remaining = target
-    for j in range(len(table.costs), 0, -1):
-        value = history[j][level, remaining]
-        if value == history[j - 1][level, remaining]:
-            continue  # node j - 1 ships nothing in the best plan
-        row = table.costs[j - 1]
-        groups = [g for g in np.flatnonzero(np.isfinite(row)) if g & remaining == g]
-        group = min(
-            groups, key=lambda g: abs(history[j - 1][level - 1, remaining ^ g] + row[g] - value)
-        )
-        blocks.append((table.nodes[j - 1], tuple(i for i in range(table.lines) if group >> i & 1)))
-        remaining ^= int(group)
-        level -= 1
-    return blocks
-
-
 def _unwind(
-    table: ShipmentTable,
-    levels: list[Floats],
-    target: int,
-    subsets: Ints,
-    groups: Ints,
-    starts: Ints,
-) -> list[tuple[str, tuple[int, ...]]]:
-    blocks: list[tuple[str, tuple[int, ...]]] = []
+    single: Floats, node_of: Ints, levels: list[Floats], target: int
+) -> list[tuple[int, int]]:
+    """The groups of a best grouping of `target` in at most len(levels) - 1 shipments."""
+    subsets, groups, starts, _ = _pairs(len(single).bit_length() - 1)
+    blocks: list[tuple[int, int]] = []
     remaining = target
     level = len(levels) - 1
     while remaining:
         begin = int(starts[remaining - 1])
         end = int(starts[remaining]) if remaining < len(starts) else len(subsets)
         options = groups[begin:end]
-        values = table.best[options] + levels[level - 1][remaining ^ options]
+        values = single[options] + levels[level - 1][remaining ^ options]
         group = int(options[int(np.argmin(values))])
-        node = table.nodes[int(table.node_of[group])]
-        blocks.append((node, tuple(i for i in range(table.lines) if group >> i & 1)))
+        blocks.append((int(node_of[group]), group))
         remaining ^= group
         level -= 1
     return blocks

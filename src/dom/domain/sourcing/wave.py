@@ -9,13 +9,16 @@ The model, per order o, work line l and candidate node n (the nodes the real-tim
     stock at each node:            Σ q·x[o,l,n] over lines of SKU s ≤ units of s at n
     units and orders per node:     Σ q·x ≤ units left today;  Σ_o y[o,n] ≤ orders left today
     shipments per order:           Σ_n y[o,n] ≤ the profile's limit
+    a promised order left short:   z[o] ≥ u[o,l] for each line, z[o] ∈ [0,1] priced
+                                   `PROMISED_SHORT` (a short order misses its promise)
 The objective is the profile's, with freight made linear in weight per (node, order): exact for
 the whole order's weight and for its lightest line, on the line between them. Plans are then
 priced exactly by the engine's own shipment costing.
 
-It starts from the order-by-order plan (the myopic baseline) as a warm start, stops at its time
-limit with the best plan found and the solver's bound, and routes order by order whatever the
-solver could not settle.
+Each order's columns are its cheapest nodes and the nodes of its order-by-order plan (the
+myopic baseline), so that plan is the warm start. It stops at its time limit with the best
+plan found and the solver's bound, and routes order by order whatever the solver could not
+settle.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dom.domain.sourcing.engine import (
     Candidates,
     NodeModel,
     candidates,
+    costed,
     finish,
     route,
     shipment_choice,
@@ -42,6 +46,13 @@ from dom.domain.sourcing.solver import SolveStatus as SolverStatus
 
 #: Objective per unit left unfilled: above any shipping cost, so the wave fills what it can.
 UNFILLED_PER_UNIT = 1_000.0
+#: Objective per shipment of an order of several lines, in the model only: splits that save
+#: less than this are not worth the extra parcel.
+SHIPMENT_PRICE = 8.0
+#: Objective per order with a promised date left short (any of its units unfilled misses the
+#: promise): without it the wave fills the orders with the most units per shipment and leaves
+#: more promised orders short than order-by-order routing does.
+PROMISED_SHORT = 1_500.0
 #: Nodes per order the wave considers (see `_shortlist`).
 PER_LINE = 5
 WHOLE = 5
@@ -73,6 +84,7 @@ class _Index:
     x: dict[tuple[int, int, str], int]  # (order, work line, node) → column
     y: dict[tuple[int, str], int]  # (order, node) → column
     u: dict[tuple[int, int], int]  # (order, work line) → column
+    short: dict[int, int]  # order with a promise → column: 1 when any of its lines is unfilled
 
 
 def route_wave(
@@ -107,8 +119,16 @@ def route_wave(
         )
         for o in orders
     ]
-    program, index = _program(found, offers, products, book)
-    start = _start(program, index, found, baseline)
+    # Promised orders first, then the rest in arrival order: usually a better start than the
+    # baseline once promises are priced (the baseline's earlier orders take their units).
+    promised_first = sorted(orders, key=lambda o: o.promise_by is None)
+    first = route_one_by_one(
+        promised_first, offers, products, services, profiles, now, book, calendar, excluded=barred
+    )
+    by_id = {o.id: o for o in orders}
+    warm = min((baseline, first), key=lambda plans: _total(plans.values(), by_id))
+    program, index = _program(found, offers, products, book, warm)
+    start = _start(program, index, found, warm)
     result = solver(program, time_limit=time_limit, gap=gap, start=start)
     if not result.has_solution or result.values is None:
         return WaveResult(dict(baseline), result, tuple(o.id for o in orders), baseline)
@@ -151,7 +171,7 @@ def route_wave(
                 fallback.append(c.order.id)
             current = plans[c.order.id] = polished
         ledger.take(current)
-    if _total(plans.values()) > _total(baseline.values()):
+    if _total(plans.values(), by_id) > _total(baseline.values(), by_id):
         return WaveResult(dict(baseline), result, tuple(o.id for o in orders), baseline)
     return WaveResult(plans, result, tuple(fallback), baseline)
 
@@ -165,9 +185,16 @@ def _score(plan: Plan) -> tuple[int, float]:
     return _unfilled_units(plan), round(plan.costs.objective, 6)
 
 
-def _total(plans: Iterable[Plan]) -> tuple[int, float]:
-    scores = [_score(plan) for plan in plans]
-    return sum(units for units, _ in scores), round(sum(value for _, value in scores), 6)
+def _total(plans: Iterable[Plan], orders: Mapping[str, Order]) -> float:
+    """The plans' objective in the model's terms: with the price of each unit left unfilled
+    and of each promised order left short."""
+    total = 0.0
+    for plan in plans:
+        units = _unfilled_units(plan)
+        total += plan.costs.objective + UNFILLED_PER_UNIT * units
+        if units and orders[plan.order_id].promise_by is not None:
+            total += PROMISED_SHORT
+    return round(total, 6)
 
 
 class Ledger:
@@ -243,9 +270,12 @@ def _program(
     offers: Sequence[Offer],
     products: Mapping[str, Product],
     book: RateBook,
+    baseline: Mapping[str, Plan] | None = None,
 ) -> tuple[LinearProgram, _Index]:
+    """The wave's MIP; each order's columns are its shortlist and the nodes its `baseline`
+    plan ships from, so that plan is a solution of the program."""
     program = LinearProgram()
-    index = _Index({}, {}, {})
+    index = _Index({}, {}, {}, {})
     stock: dict[tuple[str, str], list[tuple[int, float]]] = {}
     units: dict[str, list[tuple[int, float]]] = {}
     shipments: dict[str, list[tuple[int, float]]] = {}
@@ -255,7 +285,9 @@ def _program(
         per_order = []
         ships: dict[int, list[tuple[int, float]]] = {}  # work line → its x columns
         single = len(c.work) == 1
-        for model, (fixed, per_line) in _shortlist(c, products, book):
+        plan = (baseline or {}).get(c.order.id)
+        also = frozenset(s.node_id for s in plan.shipments) if plan is not None else frozenset()
+        for model, (fixed, per_line) in _shortlist(c, products, book, also):
             if single:  # one line: the line's variable is the shipment's
                 [(line, cost)] = per_line.items()
                 x = program.add_variable(fixed + cost)
@@ -263,7 +295,7 @@ def _program(
                 per_order.append((x, 1.0))
                 shipments.setdefault(model.id, []).append((x, 1.0))
             else:
-                y = program.add_variable(fixed)
+                y = program.add_variable(fixed + SHIPMENT_PRICE)
                 index.y[(o, model.id)] = y
                 per_order.append((y, 1.0))
                 shipments.setdefault(model.id, []).append((y, 1.0))
@@ -280,6 +312,13 @@ def _program(
             u = program.add_variable(UNFILLED_PER_UNIT * w.quantity, integer=False)
             index.u[(o, line)] = u
             program.add_row("each line once", [*ships.get(line, []), (u, 1.0)], 1.0, 1.0)
+        if c.order.promise_by is not None and c.work:
+            # Continuous: the lines' u are 0 or 1 in any plan, and z settles at their largest.
+            short = program.add_variable(PROMISED_SHORT, integer=False)
+            index.short[o] = short
+            for line in range(len(c.work)):
+                row = [(index.u[(o, line)], 1.0), (short, -1.0)]
+                program.add_row("a promised order short misses its promise", row, -1e30, 0.0)
         if per_order and c.limit < len(per_order):
             program.add_row("shipments per order", per_order, 0.0, float(c.limit))
     by_node = {offer.node.id: offer for offer in offers}
@@ -299,12 +338,17 @@ def _program(
 
 
 def _shortlist(
-    c: Candidates, products: Mapping[str, Product], book: RateBook
+    c: Candidates, products: Mapping[str, Product], book: RateBook, also: frozenset[str]
 ) -> list[tuple[NodeModel, tuple[float, dict[int, float]]]]:
     """The order's nodes worth a column: per line, the `PER_LINE` cheapest to ship it alone;
-    and the `WHOLE` cheapest per line to ship all they can of the order."""
-    priced = [(m, terms) for m in c.kept if (terms := _terms(c, m, products, book)) is not None]
-    keep: set[str] = set()
+    the `WHOLE` cheapest per line to ship all they can of the order; and the nodes in `also`
+    (those of its order-by-order plan, which the search may have pruned against full stock)."""
+    kept = {m.id for m in c.kept}
+    extra = [m for n in sorted(also - kept) if (m := costed(c, n, products)) is not None]
+    priced = [
+        (m, terms) for m in [*c.kept, *extra] if (terms := _terms(c, m, products, book)) is not None
+    ]
+    keep: set[str] = set(also)
     for line in range(len(c.work)):
         alone = sorted(
             (fixed + per_line[line], m.id) for m, (fixed, per_line) in priced if line in per_line
@@ -365,4 +409,6 @@ def _start(
         for i in range(len(c.work)):
             if i not in placed and (o, i) in index.u:
                 values[index.u[(o, i)]] = 1.0
+                if o in index.short:
+                    values[index.short[o]] = 1.0
     return values
