@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 
@@ -37,3 +38,19 @@ def own_cpu_seconds() -> float:
     """User + system CPU seconds of this process, all threads."""
     times = os.times()
     return times.user + times.system
+
+
+def wait_until_idle(
+    root: int, *, share: float = 0.05, step: float = 0.5, limit: float = 60
+) -> float:
+    """Wait until a process tree uses under `share` of one CPU for `step` seconds (a server warms
+    its caches in the background once it answers); returns the seconds waited."""
+    began = time.perf_counter()
+    used = tree_cpu_seconds(root)
+    while time.perf_counter() - began < limit:
+        time.sleep(step)
+        now = tree_cpu_seconds(root)
+        if now - used < share * step:
+            break
+        used = now
+    return time.perf_counter() - began

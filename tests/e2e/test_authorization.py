@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, update
 
+from dom.adapters.database import writing
+from dom.adapters.tables import api_keys
 from dom.domain.access import Role
+from dom.domain.errors import Unauthenticated
+from dom.services import keys
 from dom.services.keys import create_key, revoke_key
 from tests.conftest import client_for
 from tests.support.factories import node_record, product_record, service_record, store_record
@@ -291,3 +298,47 @@ def test_key_listings_never_show_secrets_or_hashes(admin: httpx.Client, admin_to
         set(k) == {"id", "name", "role", "node_id", "channel", "created_at", "revoked_at"}
         for k in listing.json()
     )
+
+
+# ---- keys trusted for a moment by the process that verified them ------------------------------
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_the_trust_window(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keys, "TRUST_SECONDS", 0.2)
+    issued = create_key(engine, "elsewhere", Role.VIEWER)
+    assert keys.authenticate_recent(engine, issued.token) == issued.principal
+    with writing(engine) as connection:  # as `dom keys revoke` in another process does
+        connection.execute(
+            update(api_keys)
+            .where(api_keys.c.id == issued.principal.key_id)
+            .values(revoked_at=datetime.now(UTC))
+        )
+
+    trusted_still = keys.authenticate_recent(engine, issued.token)
+    time.sleep(0.25)
+
+    assert trusted_still == issued.principal
+    with pytest.raises(Unauthenticated, match="revoked"):
+        keys.authenticate_recent(engine, issued.token)
+
+
+def test_a_key_revoked_through_this_process_stops_working_at_once(engine: Engine) -> None:
+    issued = create_key(engine, "here", Role.VIEWER)
+    keys.authenticate_recent(engine, issued.token)
+
+    revoke_key(engine, issued.principal.key_id)
+
+    with pytest.raises(Unauthenticated, match="revoked"):
+        keys.authenticate_recent(engine, issued.token)
+
+
+def test_a_trusted_key_with_another_secret_is_refused(engine: Engine) -> None:
+    issued = create_key(engine, "real", Role.ADMIN)
+    keys.authenticate_recent(engine, issued.token)
+    prefix, key_id, secret = issued.token.split("_", 2)
+    forged = f"{prefix}_{key_id}_{'A' if secret[0] != 'A' else 'B'}{secret[1:]}"
+
+    with pytest.raises(Unauthenticated, match="not valid"):
+        keys.authenticate_recent(engine, forged)

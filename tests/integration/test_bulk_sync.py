@@ -6,18 +6,29 @@ parameters per statement still runs as a handful of statements, on both backends
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
-from dom.adapters.database import reading
+from dom.adapters.database import reading, writing
 from dom.adapters.tables import inventory_events
 from dom.adapters.tables import positions as positions_table
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import LOCAL_OPERATOR
+from dom.domain.inventory import EventKind, InventoryEvent
 from dom.services import masterdata
 from dom.services.demo import demo_network
-from dom.services.inventory import sync_node
+from dom.services.inventory import (
+    EventOutcome,
+    EventRequest,
+    HoldLine,
+    ReservationRequest,
+    allocate_units,
+    record_events,
+    reserve,
+    sync_node,
+)
 
 COUNTED = 33_000  # more than SQLite binds in one statement
 RECOUNTED = 1_000
@@ -77,3 +88,72 @@ def test_a_recount_moves_every_position_and_a_repeat_of_it_changes_nothing(
     with reading(engine) as connection:
         recorded = connection.execute(select(func.count()).select_from(inventory_events)).scalar()
     assert recorded == 2 * RECOUNTED
+
+
+def _commit_stock(engine: Engine, node: str, skus: list[str]) -> None:
+    """Two holds on the first SKU (3, then 4 units) and 5 units allocated of the second."""
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    for reference, units in (("older", 3), ("newer", 4)):
+        request = ReservationRequest(reference, (HoldLine(skus[0], node, units),), expires)
+        reserve(engine, LOCAL_OPERATOR, request)
+    with writing(engine) as connection:
+        allocate_units(connection, {(skus[1], node): 5}, datetime.now(UTC))
+
+
+def test_a_full_count_has_the_outcomes_of_the_same_snapshots_recorded_one_by_one(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    data = demo_network(zips, stores=0, dcs=2, skus=12, vendors=0, third_party=0)
+    masterdata.store_master_data(engine, LOCAL_OPERATOR, data)
+    skus = [p.sku for p in data.products if p.stock_tracked][:5]
+    counted, by_events = data.nodes[0].id, data.nodes[1].id
+    later, newer = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+    for node in (counted, by_events):
+        sync_node(
+            engine,
+            LOCAL_OPERATOR,
+            node,
+            dict.fromkeys(skus, 10),
+            source="wms",
+            source_time=T0,
+            idempotency_key=f"first-{node}",
+        )
+        _commit_stock(engine, node, skus)
+        newer_count = InventoryEvent(EventKind.SNAPSHOT, skus[4], node, 6, "wms", newer)
+        record_events(engine, LOCAL_OPERATOR, [EventRequest(f"newer-{node}", newer_count)])
+    # short of the holds, short of the allocation, left out (zero), unchanged, older than known
+    second = {skus[0]: 2, skus[1]: 3, skus[3]: 10, skus[4]: 1}
+
+    full = sync_node(
+        engine,
+        LOCAL_OPERATOR,
+        counted,
+        second,
+        source="wms",
+        source_time=later,
+        idempotency_key="second",
+    )
+    requests = [
+        EventRequest(
+            f"events/{sku}",
+            InventoryEvent(EventKind.SNAPSHOT, sku, by_events, second.get(sku, 0), "wms", later),
+        )
+        for sku in sorted(skus)
+    ]
+    one_by_one = record_events(engine, LOCAL_OPERATOR, requests)
+
+    def seen(outcomes: list[EventOutcome]) -> list[tuple[object, ...]]:
+        return [
+            (o.applied, o.note, o.uncovered, o.holds_released, replace(o.position, node_id="-"))
+            for o in outcomes
+        ]
+
+    assert seen(full) == seen(one_by_one)
+    assert [o.holds_released for o in full] == [5, 0, 0, 0, 0]  # 7 held, 2 counted
+    assert [o.uncovered for o in full] == [0, 2, 0, 0, 0]
+    assert [o.applied for o in full] == [True, True, True, True, False]
+    # Its events are those `record_events` writes: replaying them as events matches them.
+    again = [
+        EventRequest(f"second/{r.event.sku}", replace(r.event, node_id=counted)) for r in requests
+    ]
+    assert all(o.replayed for o in record_events(engine, LOCAL_OPERATOR, again))

@@ -13,11 +13,21 @@ keys is expanded into as many placeholders. Two remedies, both dialect-aware:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, Dialect, String, Table, bindparam, func, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Dialect,
+    String,
+    Table,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement, Subquery
@@ -89,29 +99,59 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, A
 
 
 def update_many(
-    connection: Connection, table: Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]
+    connection: Connection,
+    table: Table,
+    keys: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    same: Mapping[str, Any] | None = None,
 ) -> None:
     """Update rows found by their `keys` columns to the other values given (the same columns in
-    every row): one statement over arrays on PostgreSQL, a prepared statement elsewhere."""
+    every row): one statement over arrays on PostgreSQL, a prepared statement elsewhere.
+
+    `same` holds columns with one value for every row, bound once rather than per row: a key
+    column among them narrows the match, any other is set.
+    """
     if not rows:
         return
-    names = [name for name in rows[0] if name not in keys]
+    same = dict(same or {})
+    row_keys = [key for key in keys if key not in same]
+    names = [name for name in rows[0] if name not in keys and name not in same]
+    fixed_match = [
+        table.c[key] == bindparam(f"s_{key}", same[key], type_=table.c[key].type)
+        for key in keys
+        if key in same
+    ]
+    fixed_values = {
+        name: bindparam(f"s_{name}", value, type_=table.c[name].type)
+        for name, value in same.items()
+        if name not in keys
+    }
     if connection.dialect.name != "postgresql":
+        fixed = {f"s_{name}": value for name, value in same.items()}
         statement = (
             update(table)
-            .where(*(table.c[key] == bindparam(f"k_{key}") for key in keys))
-            .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names})
+            .where(*fixed_match, *(table.c[key] == bindparam(f"k_{key}") for key in row_keys))
+            .values(
+                {
+                    **{name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names},
+                    **fixed_values,
+                }
+            )
         )
         execute_many(
             connection,
             statement,
             [
-                {**{f"k_{key}": row[key] for key in keys}, **{f"v_{n}": row[n] for n in names}}
+                {
+                    **{f"k_{key}": row[key] for key in row_keys},
+                    **{f"v_{n}": row[n] for n in names},
+                    **fixed,  # one prepared statement: every row names every parameter
+                }
                 for row in rows
             ],
         )
         return
-    columns = [*keys, *names]
+    columns = [*row_keys, *names]
     given = (
         func.unnest(
             *(
@@ -124,8 +164,8 @@ def update_many(
     )
     connection.execute(
         update(table)
-        .where(*(table.c[key] == given.c[key] for key in keys))
-        .values({name: given.c[name] for name in names})
+        .where(*fixed_match, *(table.c[key] == given.c[key] for key in row_keys))
+        .values({**{name: given.c[name] for name in names}, **fixed_values})
     )
 
 
@@ -175,6 +215,39 @@ def key_table(connection: Connection, keys: Sequence[tuple[str, str]], name: str
         func.json_extract(each.c.value, "$[0]").label("a"),
         func.json_extract(each.c.value, "$[1]").label("b"),
     ).subquery(name)
+
+
+def rows_table(dialect: str, name: str, columns: Sequence[tuple[str, Any]]) -> Subquery:
+    """A table of rows (`columns`: names and types) to be bound at execution with `rows_params`:
+    built once, a statement over it is compiled and cache-keyed once, not on every call."""
+    if dialect == "postgresql":
+        given = (
+            func.unnest(
+                *(bindparam(f"{name}_{column}", type_=ARRAY(type_)) for column, type_ in columns)
+            )
+            .table_valued(*(column for column, _ in columns))
+            .render_derived()
+        )
+        return select(*given.c).subquery(name)
+    each = func.json_each(bindparam(f"{name}_json", type_=String)).table_valued("value")
+    return select(
+        *(
+            func.json_extract(each.c.value, f"$[{index}]", type_=type_).label(column)
+            for index, (column, type_) in enumerate(columns)
+        )
+    ).subquery(name)
+
+
+def rows_params(
+    dialect: str, name: str, columns: Sequence[tuple[str, Any]], rows: Sequence[Sequence[Any]]
+) -> dict[str, Any]:
+    """The parameters binding `rows` to a `rows_table` of the same name and columns."""
+    if dialect == "postgresql":
+        return {
+            f"{name}_{column}": [row[index] for row in rows]
+            for index, (column, _) in enumerate(columns)
+        }
+    return {f"{name}_json": json.dumps(list(rows))}
 
 
 def value_table(connection: Connection, values: Sequence[str], name: str) -> Subquery:

@@ -8,14 +8,18 @@ the expired holds of the positions they lock, and readers count only holds still
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
+    String,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -55,7 +59,7 @@ def lock_positions(
     ordered = sorted(set(keys))
     if not ordered:
         return {}
-    locked = _select_for_update(connection, ordered)
+    locked, stale = _select_for_update(connection, ordered, now)
     missing = [key for key in ordered if key not in locked]
     if missing:
         insert_ = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
@@ -66,22 +70,59 @@ def lock_positions(
             [{"sku": sku, "node_id": node, **blank} for sku, node in missing],
         )
         # A new row is locked by its insert; a racing writer's row is locked by the select.
-        locked.update(_select_for_update(connection, missing))
-    for key, swept in sweep_expired(connection, ordered, now).items():
-        locked[key] = replace(locked[key], reserved=locked[key].reserved - swept)
+        created, created_stale = _select_for_update(connection, missing, now)
+        locked.update(created)
+        stale += created_stale
+    # Most locks find no expired hold: the select says which do, and only those are swept (a
+    # hold a racing writer committed while we waited is seen by the next writer's sweep).
+    if stale:
+        for key, swept in sweep_expired(connection, sorted(stale), now).items():
+            locked[key] = replace(locked[key], reserved=locked[key].reserved - swept)
     return locked
 
 
-def _select_for_update(connection: Connection, ordered: Sequence[Key]) -> dict[Key, Position]:
-    wanted = bulk.key_table(connection, ordered, "wanted")
+KEY_COLUMNS = (("a", String()), ("b", String()))
+COUNT_COLUMNS = (("a", String()), ("b", String()), ("n", Integer()))
+
+
+def _select_for_update(
+    connection: Connection, ordered: Sequence[Key], now: datetime
+) -> tuple[dict[Key, Position], list[Key]]:
+    """The positions, locked, and the keys of those with expired holds."""
+    dialect = connection.dialect.name
+    found = connection.execute(
+        _lock_statement(dialect),
+        {**bulk.rows_params(dialect, "wanted", KEY_COLUMNS, ordered), "now": now},
+    )
+    locked: dict[Key, Position] = {}
+    stale: list[Key] = []
+    # Unpacked by position, not by name: a full count locks tens of thousands of rows.
+    for sku, node, on_hand, reserved, allocated, safety, snapshot_at, expired_holds in found:
+        locked[(sku, node)] = Position(sku, node, on_hand, reserved, allocated, safety, snapshot_at)
+        if expired_holds:
+            stale.append((sku, node))
+    return locked, stale
+
+
+@cache
+def _lock_statement(dialect: str) -> Any:
+    """Built once per dialect: every write of a position runs it."""
+    wanted = bulk.rows_table(dialect, "wanted", KEY_COLUMNS)
+    expired = (
+        select(holds.c.sku)
+        .where(
+            holds.c.sku == positions.c.sku,
+            holds.c.node_id == positions.c.node_id,
+            holds.c.expires_at <= bindparam("now", type_=holds.c.expires_at.type),
+        )
+        .exists()
+    )
     query = (
-        select(*POSITION_COLUMNS)
+        select(*POSITION_COLUMNS, expired.label("stale"))
         .join(wanted, and_(positions.c.sku == wanted.c.a, positions.c.node_id == wanted.c.b))
         .order_by(positions.c.sku, positions.c.node_id)
     )
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update(of=positions)
-    return {(row.sku, row.node_id): _position(row) for row in connection.execute(query)}
+    return query.with_for_update(of=positions) if dialect == "postgresql" else query
 
 
 def sweep_expired(connection: Connection, keys: Sequence[Key], now: datetime) -> dict[Key, int]:
@@ -118,11 +159,26 @@ def save_positions(connection: Connection, changed: Iterable[Position], now: dat
             "allocated": p.allocated,
             "safety_stock": p.safety_stock,
             "snapshot_at": p.snapshot_at,
-            "updated_at": now,
         }
         for p in changed
     ]
-    bulk.update_many(connection, positions, ("sku", "node_id"), rows)
+    bulk.update_many(connection, positions, ("sku", "node_id"), rows, same={"updated_at": now})
+
+
+def save_counted(
+    connection: Connection,
+    node_id: str,
+    counted: Iterable[Position],
+    counted_at: datetime,
+    now: datetime,
+) -> None:
+    """Write a node's positions just counted as of `counted_at`: only what a count changes."""
+    rows = [
+        {"sku": p.sku, "on_hand": p.on_hand, "reserved": p.reserved, "allocated": p.allocated}
+        for p in counted
+    ]
+    same = {"node_id": node_id, "snapshot_at": counted_at, "updated_at": now}
+    bulk.update_many(connection, positions, ("sku", "node_id"), rows, same=same)
 
 
 def events_by_keys(connection: Connection, keys: Sequence[str]) -> dict[str, Any]:
@@ -149,6 +205,41 @@ def reserve_if_available(
         .values(reserved=positions.c.reserved + quantity, updated_at=now)
     )
     return done.rowcount == 1
+
+
+def reserve_all_available(
+    connection: Connection, wanted: Mapping[Key, int], now: datetime, method: Method
+) -> set[Key]:
+    """One conditional statement for many positions: hold each one's quantity only if that
+    much is available right now; returns the positions held (the others are left alone)."""
+    if not wanted:
+        return set()
+    dialect = connection.dialect.name
+    rows = [(sku, node, quantity) for (sku, node), quantity in wanted.items()]
+    done = connection.execute(
+        _reserve_statement(dialect, method),
+        {**bulk.rows_params(dialect, "given", COUNT_COLUMNS, rows), "now": now},
+    )
+    return {(sku, node) for sku, node in done}
+
+
+@cache
+def _reserve_statement(dialect: str, method: Method) -> Any:
+    """Built once per dialect and method: every reservation runs it."""
+    given = bulk.rows_table(dialect, "given", COUNT_COLUMNS)
+    return (
+        update(positions)
+        .where(
+            positions.c.sku == given.c.a,
+            positions.c.node_id == given.c.b,
+            _free(method) >= given.c.n,
+        )
+        .values(
+            reserved=positions.c.reserved + given.c.n,
+            updated_at=bindparam("now", type_=positions.c.updated_at.type),
+        )
+        .returning(positions.c.sku, positions.c.node_id)
+    )
 
 
 def _free(method: Method) -> Any:
@@ -214,9 +305,12 @@ def replace_exclusions(connection: Connection, channel: str, node_ids: Iterable[
         connection.execute(insert(channel_exclusions), rows)
 
 
+_INSERT_HOLD = insert(holds)
+
+
 def insert_holds(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        connection.execute(insert(holds), list(rows))
+        connection.execute(_INSERT_HOLD, list(rows))
 
 
 def holds_of(connection: Connection, reservation_id: str) -> list[Any]:

@@ -134,12 +134,9 @@ def apply_event(position: Position, event: InventoryEvent) -> Applied:
     A count below commitments is accepted; the commitments it cannot cover are returned as
     `uncovered` and the caller releases or re-routes them.
     """
-    last = position.snapshot_at
     if event.kind is EventKind.SNAPSHOT:
-        if last is not None and event.source_time < last:
-            return Applied(position, False, f"older than the snapshot of {last.isoformat()}")
-        counted = replace(position, on_hand=event.quantity, snapshot_at=event.source_time)
-        return Applied(counted, True, uncovered=max(0, position.committed - event.quantity))
+        return apply_count(position, event.quantity, event.source_time)
+    last = position.snapshot_at
     if last is not None and event.source_time <= last:
         return Applied(position, False, f"already counted by the snapshot of {last.isoformat()}")
     on_hand = position.on_hand + event.delta
@@ -151,6 +148,24 @@ def apply_event(position: Position, event: InventoryEvent) -> Applied:
             f"{position.allocated} allocated) of {event.sku} at {event.node_id}",
         )
     return Applied(replace(position, on_hand=on_hand), True)
+
+
+def apply_count(position: Position, quantity: int, counted_at: datetime) -> Applied:
+    """The position after a count of `quantity` units as of `counted_at` (a snapshot event):
+    the truth unless an applied count is newer; commitments it cannot cover are `uncovered`."""
+    last = position.snapshot_at
+    if last is not None and counted_at < last:
+        return Applied(position, False, f"older than the snapshot of {last.isoformat()}")
+    counted = Position(
+        position.sku,
+        position.node_id,
+        quantity,
+        position.reserved,
+        position.allocated,
+        position.safety_stock,
+        counted_at,
+    )
+    return Applied(counted, True, uncovered=max(0, position.committed - quantity))
 
 
 @dataclass(frozen=True)

@@ -219,40 +219,50 @@ def _split(
     now: datetime,
     residential: bool,
 ) -> ServicePromise | None:
-    """Greedy cover: the node that can ship the most remaining units first, until all is placed."""
+    """Greedy cover: the node that can ship the most remaining units first (then the earliest,
+    then the cheapest), until all is placed. Each round prices only the nodes that could ship
+    the most units, going down to fewer only when none of those can ship at all."""
     remaining = {line.sku: line.quantity for line in cart}
     left = {node.id: dict(stock.get(node.id, {})) for node in nodes}
     by_id = {node.id: node for node in nodes}
     shipments: list[Shipment] = []
     while any(remaining.values()):
-        options = []
+        offers: dict[int, list[tuple[str, list[CartLine]]]] = {}
         for node_id, units in left.items():
             lines = [
                 CartLine(sku, min(quantity, units.get(sku, 0)))
                 for sku, quantity in remaining.items()
                 if quantity and units.get(sku, 0) > 0
             ]
-            if not lines:
-                continue
-            shipment = shipment_from(
-                by_id[node_id], lines, products, service, destination, now, residential=residential
-            )
-            if shipment is not None:
-                options.append(
-                    (
-                        -sum(line.quantity for line in lines),
-                        shipment.deliver_on,
-                        shipment.cost,
-                        shipment,
+            if lines:
+                offers.setdefault(sum(line.quantity for line in lines), []).append((node_id, lines))
+        chosen: Shipment | None = None
+        for count in sorted(offers, reverse=True):
+            priced = [
+                shipment
+                for node_id, lines in offers[count]
+                if (
+                    shipment := shipment_from(
+                        by_id[node_id],
+                        lines,
+                        products,
+                        service,
+                        destination,
+                        now,
+                        residential=residential,
                     )
                 )
-        if not options:
+                is not None
+            ]
+            if priced:
+                chosen = min(priced, key=lambda s: (s.deliver_on, s.cost))
+                break
+        if chosen is None:
             return None
-        shipment = min(options, key=lambda o: o[:3])[3]
-        shipments.append(shipment)
-        for line in shipment.lines:
+        shipments.append(chosen)
+        for line in chosen.lines:
             remaining[line.sku] -= line.quantity
-        del left[shipment.node_id]
+        del left[chosen.node_id]
     deliver_on = max(s.deliver_on for s in shipments)
     return ServicePromise(
         service_level, deliver_on, round(sum(s.cost for s in shipments), 2), tuple(shipments)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +24,12 @@ from dom.domain.access import Principal, Role
 from dom.domain.errors import InvalidField, NotFound, Unauthenticated
 
 PREFIX = "dom"
+
+#: How long a process trusts a key it has verified without asking the database again. A key
+#: revoked through this process stops at once; one revoked by another process (a second
+#: `dom serve` worker, `dom keys revoke`) stops within this many seconds.
+TRUST_SECONDS = 2.0
+_TRUSTED_MAX = 1_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,60 @@ def authenticate(engine: Engine, token: str | None) -> Principal:
     return Principal(row.id, row.name, Role(row.role), row.node_id, row.channel)
 
 
+class _Trusted:
+    """Keys this process verified lately, per engine: token hash → (principal, when to ask
+    again). Forgetting bumps a generation, so a verification still in flight when a key is
+    revoked is not remembered."""
+
+    def __init__(self) -> None:
+        self._found: weakref.WeakKeyDictionary[Engine, dict[str, tuple[Principal, float]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    def get(self, engine: Engine, token_hash: str) -> Principal | None:
+        found = self._found.get(engine, {}).get(token_hash)
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0]
+
+    def put(self, engine: Engine, token_hash: str, principal: Principal, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            found = self._found.setdefault(engine, {})
+            if len(found) >= _TRUSTED_MAX:
+                found.clear()
+            found[token_hash] = (principal, time.monotonic() + TRUST_SECONDS)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._found.clear()
+
+
+_trusted = _Trusted()
+
+
+def recently_verified(engine: Engine, token: str | None) -> Principal | None:
+    """The principal of a key this process verified in the last `TRUST_SECONDS`, else None
+    (no database needed: the API checks the key on every request)."""
+    return _trusted.get(engine, _hash(token)) if token else None
+
+
+def authenticate_recent(engine: Engine, token: str | None) -> Principal:
+    """`authenticate`, trusting a key this process verified in the last `TRUST_SECONDS`."""
+    found = recently_verified(engine, token)
+    if found is not None:
+        return found
+    generation = _trusted.generation
+    principal = authenticate(engine, token)
+    assert token is not None  # authenticate refuses a missing token
+    _trusted.put(engine, _hash(token), principal, generation)
+    return principal
+
+
 def list_keys(engine: Engine) -> list[KeyInfo]:
     with reading(engine) as connection:
         rows = connection.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id))
@@ -117,6 +180,7 @@ def revoke_key(engine: Engine, key_id: str) -> None:
             ).first()
             if exists is None:
                 raise NotFound("API key", key_id)
+    _trusted.forget_all()
 
 
 def revoke_keys_named(engine: Engine, name: str) -> int:
@@ -127,4 +191,6 @@ def revoke_keys_named(engine: Engine, name: str) -> int:
             .where((api_keys.c.name == name) & api_keys.c.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
-        return int(done.rowcount)
+        count = int(done.rowcount)
+    _trusted.forget_all()
+    return count
