@@ -4,6 +4,7 @@ python -m bench                          # everything, 5 runs each, PostgreSQL i
 python -m bench --only import --repeat 7
 python -m bench --only inventory --small # inventory on 40 nodes × 1,000 SKUs, a quick look
 python -m bench --only sourcing --small  # engine latency, small waves: a quick look
+python -m bench --only orders --small    # orders over HTTP on 40 nodes × 1,000 SKUs, a quick look
 python -m bench --only online            # forecast-aware routing against myopic and hindsight
 python -m bench --baseline-src /tmp/old/src   # import path of another tree, side by side
 python -m bench --markdown var/bench.md  # also write the report to a file
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from tests.support.postgres import find_bindir
 
-from bench import importing, inventory, online, sourcing, startup
+from bench import importing, inventory, online, orders, sourcing, startup
 from bench.inventory_data import NetworkSize
 from bench.machine import describe_machine
 
@@ -38,7 +39,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
-        choices=("import", "startup", "inventory", "sourcing", "online"),
+        choices=("import", "startup", "inventory", "sourcing", "orders", "online"),
         help="run one benchmark",
     )
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (≥ 5)")
@@ -73,9 +74,10 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         help="a quick look: 40 nodes × 1,000 SKUs, 4,000-SKU sync, 100 samples, 1,000 holds",
     )
     sourcing.add_arguments(parser)
+    orders.add_arguments(parser)
     online.add_arguments(parser)
     if "--small" in argv:  # its sizes are defaults: flags given beside it still win
-        parser.set_defaults(**SMALL, **sourcing.SMALL)
+        parser.set_defaults(**SMALL, **sourcing.SMALL, **orders.SMALL)
     arguments = parser.parse_args(argv)
     if arguments.inventory_nodes < MIN_INVENTORY_NODES:
         parser.error(f"--inventory-nodes must be at least {MIN_INVENTORY_NODES}")
@@ -144,6 +146,13 @@ def main(argv: list[str]) -> int:
         )
         lines += sourcing.report_lines(measured_sourcing)
         failed += sourcing.goals_missed(measured_sourcing)
+    if arguments.only in (None, "orders"):
+        _log("orders …")
+        measured_orders = orders.run_orders_benchmark(
+            orders.OrdersOptions.from_arguments(arguments, postgres), _log
+        )
+        lines += orders.report_lines(measured_orders)
+        failed += orders.goals_missed(measured_orders)
     if arguments.only in (None, "online"):
         measured_online = online.run_online_benchmark(arguments.online_seeds, _log)
         lines += online.report_lines(measured_online)

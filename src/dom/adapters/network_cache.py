@@ -37,7 +37,19 @@ _lock = threading.Lock()
 
 def network(connection: Connection) -> Network:
     """The network as of this transaction (its token is read first, so a snapshot is never
-    older than the token it is kept under)."""
+    older than the token it is kept under); read once per transaction."""
+    transaction = connection.get_transaction()
+    memo = connection.info.get(repo.NETWORK_MEMO)
+    if memo is not None and transaction is not None and memo[0] is transaction:
+        found_here: Network = memo[1]
+        return found_here
+    fresh = _checked(connection)
+    if transaction is not None:
+        connection.info[repo.NETWORK_MEMO] = (transaction, fresh)
+    return fresh
+
+
+def _checked(connection: Connection) -> Network:
     token = repo.network_token(connection)
     key = connection.engine.url.render_as_string(hide_password=True)
     found = _cache.get(key)

@@ -117,8 +117,13 @@ def save_nodes(connection: Connection, items: Iterable[Node]) -> None:
     network_changed(connection)
 
 
+#: Where a transaction keeps the network it read (see network_cache.network).
+NETWORK_MEMO = "dom.network"
+
+
 def network_changed(connection: Connection) -> None:
     """A new network token, in the writer's transaction: every cached read of it is stale."""
+    connection.info.pop(NETWORK_MEMO, None)
     connection.execute(
         update(network_version).where(network_version.c.id == 1).values(token=uuid.uuid4().hex)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Collection, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -90,34 +91,65 @@ def capture(
     if not principal.sees_channel(draft.channel):
         raise Forbidden(f"this key captures for channel {principal.channel!r} only")
     moment = now or datetime.now(UTC)
-    with reading(engine) as connection:
-        known = Known(
-            skus=store.existing(connection, products.c.sku, {line.sku for line in draft.lines}),
-            nodes=network(connection).by_id,
-            zip_known=lambda zip_code: zips.destination(zip_code) is not None,
-            today=moment.date(),
-        )
-        earlier = order_store.order_id_by_external(connection, draft.channel, draft.external_id)
+    for attempt in range(1, TRIES + 1):
+        fresh = deepcopy(draft)  # a retry starts again from the order as it came in
+        try:
+            with writing(engine) as connection:
+                _check_new(connection, zips, fresh, moment)
+                earlier = order_store.order_id_by_external(
+                    connection, draft.channel, draft.external_id
+                )
+                if earlier is None:
+                    _record_new(connection, zips, fresh, holds, principal.name, policy, moment)
+                    return Captured(fresh, created=True)
+        except InsufficientStock:
+            if attempt == TRIES:
+                raise
+            continue
+        except IntegrityError:
+            # The same order from the channel, recorded by a racing request just now.
+            with reading(engine) as connection:
+                earlier = order_store.order_id_by_external(
+                    connection, draft.channel, draft.external_id
+                )
+            if earlier is None:
+                raise
+        return Captured(order(engine, principal, earlier), created=False)
+    raise AssertionError("unreachable")
+
+
+def _check_new(connection: Connection, zips: ZipDirectory, draft: Order, now: datetime) -> None:
+    """Every broken rule of a new order at once, or nothing."""
+    known = Known(
+        skus=store.existing(connection, products.c.sku, {line.sku for line in draft.lines}),
+        nodes=network(connection).by_id,
+        zip_known=lambda zip_code: zips.destination(zip_code) is not None,
+        today=now.date(),
+    )
     problems = problems_of(draft, known)
     if problems:
         raise InvalidInput(problems)
-    if earlier is not None:
-        return Captured(order(engine, principal, earlier), created=False)
-    try:
-        with writing(engine) as connection:
-            draft.record(moment, principal.name, "order.created", lines=len(draft.lines))
-            draft.place_holds(holds, moment, principal.name)
-            order_store.insert_order(connection, order_row(draft, moment))
-            _save_entries(connection, draft)
-    except IntegrityError:
-        with reading(engine) as connection:
-            earlier = order_store.order_id_by_external(connection, draft.channel, draft.external_id)
-        if earlier is None:
-            raise
-        return Captured(order(engine, principal, earlier), created=False)
+
+
+def _record_new(
+    connection: Connection,
+    zips: ZipDirectory,
+    draft: Order,
+    holds: Collection[HoldKind],
+    actor: str,
+    policy: Policy,
+    now: datetime,
+) -> None:
+    """Record the order and, unless held, source it, in the caller's transaction."""
+    draft.record(now, actor, "order.created", lines=len(draft.lines))
+    draft.place_holds(holds, now, actor)
     if draft.ready_to_source:
-        return Captured(source(engine, zips, draft.id, principal.name, policy, moment), True)
-    return Captured(order(engine, principal, draft.id), created=True)
+        _source_in(connection, zips, draft, actor, policy, now)
+    order_store.insert_order(connection, order_row(draft, now))
+    order_store.insert_fulfilments(
+        connection, [fulfilment_row(draft.id, f, now) for f in draft.fulfilments]
+    )
+    _save_entries(connection, draft)
 
 
 def new_order_id() -> str:
@@ -693,7 +725,7 @@ def _source_in(
         if wave is not None and wave.plan is not None:
             decided = sourcing.record_in(connection, wave.plan, request, actor, now)
         else:
-            chosen = sourcing.profile_for(connection.engine, request, facts)
+            chosen = sourcing.profile_for(connection, request, facts)
             if chosen[0].constraints.wave and wave is None and found.sourced_at is None:
                 found.queue_for_wave(chosen[0].name, now, actor)
                 return
@@ -782,7 +814,7 @@ def _transfer_to_store(
         facts=_facts_of(found),
     )
     routed, facts = sourcing.order_of(zips, request)
-    chosen = sourcing.profile_for(connection.engine, request, facts)
+    chosen = sourcing.profile_for(connection, request, facts)
     if not chosen[0].constraints.transfers_to_pickup:
         return None
     avoid = found.avoid | {(line.sku, store_id) for line in lines}

@@ -12,6 +12,7 @@ The routing service reads what is active with `active_routing`, and drafts with
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,19 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import Connection, Engine, Row, Table, func, insert, select, true, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Table,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
@@ -577,8 +590,37 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 def active_routing(engine: Engine) -> Routing:
     """The active profiles and selection rules (no rules and lowest-cost if none was activated)."""
     with reading(engine) as connection:
-        routing, _ = _routing(connection, None, ())
+        return active_routing_in(connection)
+
+
+#: The last routing each process read per database, under the active versions it was built from.
+_routing_cache: dict[str, tuple[frozenset[tuple[str, int]], Routing]] = {}
+_routing_lock = threading.Lock()
+
+
+def active_routing_in(connection: Connection) -> Routing:
+    """The active routing, read on the caller's connection (a writer never waits for a second
+    one): one small query for the active versions, the documents parsed again only when those
+    changed."""
+    versions = _active_versions(connection)
+    key = connection.engine.url.render_as_string(hide_password=True)
+    cached = _routing_cache.get(key)
+    if cached is not None and cached[0] == versions:
+        return cached[1]
+    routing, _ = _routing(connection, None, ())
+    with _routing_lock:
+        _routing_cache[key] = (versions, routing)
     return routing
+
+
+def _active_versions(connection: Connection) -> frozenset[tuple[str, int]]:
+    """Each active profile's name and version, and the active rule set's version (named "")."""
+    p, r = profiles_table, rule_sets_table
+    query = union_all(
+        select(p.c.name, p.c.version).where(p.c.status == ACTIVE),
+        select(literal(""), r.c.version).where(r.c.status == ACTIVE),
+    )
+    return frozenset((str(name), int(version)) for name, version in connection.execute(query))
 
 
 def trial_routing(

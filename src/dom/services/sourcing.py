@@ -392,14 +392,15 @@ def decide_in(
     chosen: Chosen | None = None,
 ) -> Decision:
     """The plan under the order's profile, from what the channel's nodes can give now."""
-    profile, version, rule = chosen or profile_for(engine, request, facts)
+    profile, version, rule = chosen or profile_for(connection, request, facts)
     skus = sorted({line.sku for line in order.lines})
-    check_names(connection, skus, [], "lines")
+    products = {p.sku: p for p in repo.get_products(connection, skus)}
+    if len(products) < len(skus):
+        check_names(connection, skus, [], "lines")  # names every unknown SKU
     current = network(connection)
     available = offers(connection, current, skus, channel, now)
     if avoid:
         available = _without(available, avoid)
-    products = {p.sku: p for p in repo.get_products(connection, skus)}
     found = route(
         order, available, products, current.services, profile, now, current.rates, current.dates
     )
@@ -417,22 +418,25 @@ def _without(available: Sequence[Offer], avoid: Collection[tuple[str, str]]) -> 
 
 
 def profile_for(
-    engine: Engine,
+    connection: Connection,
     request: SourcingRequest,
     facts: OrderFacts,
     routing: registry.Routing | None = None,
 ) -> Chosen:
     """The profile an order routes under: asked for, or chosen by the rules of `routing` (the
-    active ones if not given; a wave reads them once for all its orders)."""
+    active ones, read on `connection`, if not given; a wave reads them once for all its
+    orders)."""
     if request.profile_version is not None:
         if request.profile is None:
             raise InvalidInput([Problem("profile", "name the profile whose version to try")])
         try:
-            tried = registry.profile_version(engine, request.profile, request.profile_version)
+            tried = registry.profile_version(
+                connection.engine, request.profile, request.profile_version
+            )
         except NotFound as missing:
             raise InvalidInput([Problem("profile_version", str(missing))]) from missing
         return tried, request.profile_version, None
-    routing = routing or registry.active_routing(engine)
+    routing = routing or registry.active_routing_in(connection)
     if request.profile is not None:
         if request.profile not in routing.profiles:
             raise InvalidInput([Problem("profile", f"no active profile named {request.profile!r}")])

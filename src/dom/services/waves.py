@@ -70,13 +70,13 @@ def route_orders(
     principal.require(Action.RESERVE if commit else Action.READ_INVENTORY)
     moment = now or datetime.now(UTC)
     orders = _check(zips, requests, time_limit)
-    routing = registry.active_routing(engine)
-    chosen = [
-        sourcing.profile_for(engine, r, facts, routing)
-        for r, (_, facts) in zip(requests, orders, strict=True)
-    ]
     skus = sorted({line.sku for r in requests for line in r.lines})
     with reading(engine) as connection:
+        routing = registry.active_routing_in(connection)
+        chosen = [
+            sourcing.profile_for(connection, r, facts, routing)
+            for r, (_, facts) in zip(requests, orders, strict=True)
+        ]
         check_names(connection, skus, [], "orders.lines")
         current = network(connection)
         offers = sourcing.offers(connection, current, skus, principal.channel, moment)

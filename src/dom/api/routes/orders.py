@@ -174,8 +174,12 @@ TrackKeyDep = Annotated[str, Depends(track_key)]
 
 def full_view(engine: Any, found: Order, key: str, request: Request) -> dict[str, Any]:
     """An order as customer service sees it: with expected dates and the customer's link."""
-    link = str(request.base_url).rstrip("/") + tracking.tracking_path(key, found.id)
+    link = tracking_link(request, key, found)
     return order_view(found, tracking.expected_dates(engine, found), link)
+
+
+def tracking_link(request: Request, key: str, found: Order) -> str:
+    return str(request.base_url).rstrip("/") + tracking.tracking_path(key, found.id)
 
 
 @router.post(
@@ -199,8 +203,13 @@ def capture(
 ) -> Any:
     def produce() -> Any:
         captured = orders.capture(engine, principal, zips, draft_of(body), body.holds, rules)
-        full = orders.order(engine, principal, captured.order.id)
-        return Produced(201 if captured.created else 200, full_view(engine, full, key, request))
+        if not captured.created:
+            earlier = orders.order(engine, principal, captured.order.id)
+            return Produced(200, full_view(engine, earlier, key, request))
+        # Just routed: nothing is late yet, and the order in hand is the whole of it.
+        return Produced(
+            201, order_view(captured.order, None, tracking_link(request, key, captured.order))
+        )
 
     return run_once(engine, principal, idempotency_key, request, body, 201, produce)
 
