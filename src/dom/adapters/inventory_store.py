@@ -434,6 +434,9 @@ def available_units(
 
     Computed in the database: the stored `reserved` less the holds that have expired (few, and
     found through the holds' expiry index), less allocations and, for shipping, safety stock.
+    Only positions with stock on hand can have any, and those are read from the index
+    `ix_positions_stocked` alone, SKU by SKU; the nodes are filtered here, as a list of nodes in
+    the query would make SQLite look up every (SKU, node) pair one by one.
     """
     wanted = bulk.value_table(connection, sorted(set(skus)), "wanted")
     expired = (
@@ -453,12 +456,13 @@ def available_units(
             expired,
             and_(expired.c.sku == positions.c.sku, expired.c.node_id == positions.c.node_id),
         )
-        .where(positions.c.sku.in_(select(wanted.c.value)), units > 0)
+        .where(positions.c.sku.in_(select(wanted.c.value)), positions.c.on_hand > 0, units > 0)
     )
-    if nodes is not None:
-        allowed = bulk.value_table(connection, sorted(set(nodes)), "allowed")
-        query = query.where(positions.c.node_id.in_(select(allowed.c.value)))
-    return {(sku, node): int(count) for sku, node, count in connection.execute(query)}
+    rows = connection.execute(query).all()
+    if nodes is None:
+        return {(sku, node): int(count) for sku, node, count in rows}
+    allowed = set(nodes)
+    return {(sku, node): int(count) for sku, node, count in rows if node in allowed}
 
 
 def history(connection: Connection, sku: str, node_id: str, limit: int) -> list[Any]:

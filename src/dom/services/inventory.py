@@ -837,13 +837,13 @@ def excluded_nodes(engine: Engine, principal: Principal, channel: str) -> list[s
         return sorted(store.excluded_nodes(connection, channel))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NodeAvailability:
     node_id: str
     available: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Availability:
     sku: str
     available: int

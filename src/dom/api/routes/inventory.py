@@ -236,7 +236,15 @@ def availability(
     channel: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, Any]]:
     found = inventory.availability(engine, principal, sku, method=method, channel=channel)
-    return [asdict(a) for a in found]
+    # Built by hand: `asdict` copies recursively, and a hundred SKUs bring thousands of nodes.
+    return [
+        {
+            "sku": a.sku,
+            "available": a.available,
+            "nodes": [{"node_id": n.node_id, "available": n.available} for n in a.nodes],
+        }
+        for a in found
+    ]
 
 
 @router.put(
