@@ -248,17 +248,39 @@ def _free(method: Method) -> Any:
     return free - positions.c.safety_stock if method is Method.SHIP else free
 
 
-def allocate_if_available(
-    connection: Connection, key: Key, quantity: int, now: datetime, method: Method
-) -> bool:
-    """One conditional statement: commit `quantity` only if that much is available right now."""
-    sku, node = key
+def allocate_all_available(
+    connection: Connection, wanted: Mapping[Key, int], now: datetime, method: Method
+) -> set[Key]:
+    """One conditional statement for many positions: commit each one's quantity only if that
+    much is available right now; returns the positions committed (the others are left alone)."""
+    if not wanted:
+        return set()
+    dialect = connection.dialect.name
+    rows = [(sku, node, quantity) for (sku, node), quantity in wanted.items()]
     done = connection.execute(
-        update(positions)
-        .where(positions.c.sku == sku, positions.c.node_id == node, _free(method) >= quantity)
-        .values(allocated=positions.c.allocated + quantity, updated_at=now)
+        _allocate_statement(dialect, method),
+        {**bulk.rows_params(dialect, "given", COUNT_COLUMNS, rows), "now": now},
     )
-    return done.rowcount == 1
+    return {(sku, node) for sku, node in done}
+
+
+@cache
+def _allocate_statement(dialect: str, method: Method) -> Any:
+    """Built once per dialect and method: every allocation runs it."""
+    given = bulk.rows_table(dialect, "given", COUNT_COLUMNS)
+    return (
+        update(positions)
+        .where(
+            positions.c.sku == given.c.a,
+            positions.c.node_id == given.c.b,
+            _free(method) >= given.c.n,
+        )
+        .values(
+            allocated=positions.c.allocated + given.c.n,
+            updated_at=bindparam("now", type_=positions.c.updated_at.type),
+        )
+        .returning(positions.c.sku, positions.c.node_id)
+    )
 
 
 def receive_against(

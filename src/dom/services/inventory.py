@@ -735,13 +735,15 @@ def allocate_units(
     now: datetime,
     method: Method = Method.SHIP,
 ) -> None:
-    """Commit units at nodes in the caller's transaction, all or none: each (SKU, node) by one
-    conditional update under its lock; every short position is reported at once."""
+    """Commit units at nodes in the caller's transaction, all or none: one conditional update
+    for every (SKU, node) under their locks; every short position is reported at once (the
+    caller's transaction then rolls back what was committed)."""
     locked = store.lock_positions(connection, lines, now)
+    committed = store.allocate_all_available(connection, lines, now, method)
     shortages = [
         Shortage(sku, node, quantity, locked[(sku, node)].available_for(method))
         for (sku, node), quantity in sorted(lines.items())
-        if not store.allocate_if_available(connection, (sku, node), quantity, now, method)
+        if (sku, node) not in committed
     ]
     if shortages:
         raise InsufficientStock(shortages)
