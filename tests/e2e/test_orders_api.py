@@ -433,6 +433,14 @@ class TestCaptureInput:
         assert {"lines.0.sku", "lines.1.quantity", "ship_to.zip", "pickup_node_id"} <= fields
         assert shop.get("/v1/orders").json()["orders"] == []
 
+    def test_a_digital_only_order_is_fulfilled_at_once_without_touching_stock(
+        self, shop: httpx.Client
+    ) -> None:
+        ledger = Ledger(shop)
+        order = ledger.capture(new_order("W-50", line("SKU-1", 1, "digital"), ship_to=None))
+        assert order["status"] == "fulfilled" and order["fulfilments"] == []
+        ledger.check()
+
     def test_a_channel_sending_an_order_twice_gets_the_first_one_back(
         self, shop: httpx.Client
     ) -> None:

@@ -244,3 +244,11 @@ def test_every_event_an_order_records_is_one_a_webhook_may_subscribe_to() -> Non
     recorded = {entry.event for entry in order.history}
     assert recorded - EVENT_TYPES == set()
     assert {"order.queued", "fulfilment.withdrawn", "lines.cancelled"} <= recorded
+
+
+def test_a_digital_only_order_is_fulfilled_when_sourced() -> None:
+    order = an_order(OrderLine("1", "GIFT-CARD", 1, 25.0, Method.DIGITAL), ship_to=None)
+    assert order.ready_to_source
+    order.add_fulfilments([], {}, T0, "t")
+    assert order.status is Status.FULFILLED
+    assert not order.ready_to_source

@@ -250,10 +250,12 @@ class Order:
 
     @property
     def ready_to_source(self) -> bool:
+        """Not held nor cancelled, and never sourced (a digital-only order is fulfilled by
+        sourcing) or with units still waiting for a node."""
         return (
             not self.holds
             and self.status is not Status.CANCELLED
-            and bool(self.outstanding_lines())
+            and (self.sourced_at is None or bool(self.outstanding_lines()))
         )
 
     def queue_for_wave(self, profile: str, at: datetime, actor: str) -> None:
