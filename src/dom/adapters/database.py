@@ -18,7 +18,13 @@ _WRITE = "dom_write"
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # As many connections as request threads, like PostgreSQL below: a request waiting for
+        # the write lock holds its connection, and others must still get one.
+        in_file = parsed.database not in (None, "", ":memory:")
+        pooling: dict[str, int] = {"pool_size": POOL_SIZE, "max_overflow": 10} if in_file else {}
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooling
+        )
         _tune_sqlite(engine)
         return engine
     # As many pooled connections as the web server runs request threads (AnyIO's default 40):

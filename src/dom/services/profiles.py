@@ -510,7 +510,12 @@ def _profile_row(connection: Connection, name: str, version: int | None) -> Row[
 def profile_version(engine: Engine, name: str, version: int) -> Profile:
     """A version of a profile in any status (a draft, for a dry run); NotFound if none."""
     with reading(engine) as connection:
-        return _profile_of(_profile_row(connection, name, version))
+        return profile_version_in(connection, name, version)
+
+
+def profile_version_in(connection: Connection, name: str, version: int) -> Profile:
+    """The same, on the caller's connection (a writer never waits for a second one)."""
+    return _profile_of(_profile_row(connection, name, version))
 
 
 def diff(engine: Engine, principal: Principal, name: str, before: int, after: int) -> list[Change]:

@@ -231,7 +231,7 @@ def _reroute_once(
     kept = [line for line in held if line.line_id not in wanted]
     deallocate_units(connection, _line_units(node_id, given_back), now)
     request = request_from_record(row.request)
-    profile = profile_version_of(engine, decided)
+    profile = profile_version_of(connection, decided)
     current = network(connection)
     skus = sorted({line.sku for line in given_back})
     elsewhere = [
@@ -430,8 +430,8 @@ def profile_for(
         if request.profile is None:
             raise InvalidInput([Problem("profile", "name the profile whose version to try")])
         try:
-            tried = registry.profile_version(
-                connection.engine, request.profile, request.profile_version
+            tried = registry.profile_version_in(
+                connection, request.profile, request.profile_version
             )
         except NotFound as missing:
             raise InvalidInput([Problem("profile_version", str(missing))]) from missing
@@ -497,9 +497,9 @@ def units_of(plan: Plan) -> dict[tuple[str, str], int]:
 # ---- records --------------------------------------------------------------------------------
 
 
-def profile_version_of(engine: Engine, decided: Decision) -> Profile:
+def profile_version_of(connection: Connection, decided: Decision) -> Profile:
     """The very profile version a decision was made under."""
-    return registry.profile_version(engine, decided.profile, decided.profile_version)
+    return registry.profile_version_in(connection, decided.profile, decided.profile_version)
 
 
 def decision_row(decided: Decision, principal: Principal) -> dict[str, Any]:

@@ -187,7 +187,7 @@ def _commit(
                     connection, current, skus, principal.channel or facts.channel, now
                 )
                 products = {p.sku: p for p in repo.get_products(connection, skus)}
-                profile = sourcing.profile_version_of(engine, decided)
+                profile = sourcing.profile_version_of(connection, decided)
                 plan = route(
                     order,
                     offers,
@@ -253,7 +253,8 @@ def reoptimize(
         products = {p.sku: p for p in repo.get_products(connection, skus)}
         excluded = _exclusions(connection, principal, orders, [r.facts for r in requests])
     versions = {(d.profile, d.profile_version): d for d in decided}  # each read once
-    loaded = {key: sourcing.profile_version_of(engine, d) for key, d in versions.items()}
+    with reading(engine) as connection:
+        loaded = {key: sourcing.profile_version_of(connection, d) for key, d in versions.items()}
     profiles = {d.order_id: loaded[(d.profile, d.profile_version)] for d in decided}
     result = route_wave(
         orders,
