@@ -210,11 +210,7 @@ def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], 
         public_url=settings.public_url.rstrip("/"),
         track_key=key,
     )
-    policy = orders.Policy(
-        auto_release=settings.auto_release,
-        pickup_expiry=timedelta(hours=settings.pickup_expiry_hours),
-        consolidation_window=timedelta(minutes=settings.consolidation_minutes),
-    )
+    policy = orders.Policy.from_settings(settings)
     mailer = mailer_for(settings.smtp_url, Path(settings.mail_dir))
     zips = zip_directory()
 

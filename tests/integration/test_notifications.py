@@ -254,7 +254,7 @@ class TestCustomerMessages:
         key = notifications.master_key(sqlite_engine, None)
         relay = replace(RELAY, public_url="https://shop.example", track_key=key)
         publish(sqlite_engine, an_order(), "fulfilment.shipped", carrier="ups", tracking=["1Z"])
-        publish(sqlite_engine, an_order(), "fulfilment.shipped", transfer_to="store-a")
+        publish(sqlite_engine, an_order(), "transfer.shipped", transfer_to="store-a")
         notifications.fan_out(sqlite_engine, relay)
         [message] = rows(sqlite_engine, customer_messages)
         link = "https://shop.example" + tracking_path(key, "o_1")

@@ -212,20 +212,34 @@ def reserve_all_available(
 ) -> set[Key]:
     """One conditional statement for many positions: hold each one's quantity only if that
     much is available right now; returns the positions held (the others are left alone)."""
+    return _take_all_available(connection, "reserved", wanted, now, method)
+
+
+def allocate_all_available(
+    connection: Connection, wanted: Mapping[Key, int], now: datetime, method: Method
+) -> set[Key]:
+    """The same for allocations: units committed to an order."""
+    return _take_all_available(connection, "allocated", wanted, now, method)
+
+
+def _take_all_available(
+    connection: Connection, column: str, wanted: Mapping[Key, int], now: datetime, method: Method
+) -> set[Key]:
     if not wanted:
         return set()
     dialect = connection.dialect.name
     rows = [(sku, node, quantity) for (sku, node), quantity in wanted.items()]
     done = connection.execute(
-        _reserve_statement(dialect, method),
+        _take_statement(dialect, column, method),
         {**bulk.rows_params(dialect, "given", COUNT_COLUMNS, rows), "now": now},
     )
     return {(sku, node) for sku, node in done}
 
 
 @cache
-def _reserve_statement(dialect: str, method: Method) -> Any:
-    """Built once per dialect and method: every reservation runs it."""
+def _take_statement(dialect: str, column: str, method: Method) -> Any:
+    """Built once per dialect, column (reserved or allocated) and method: every reservation
+    and every allocation runs one."""
     given = bulk.rows_table(dialect, "given", COUNT_COLUMNS)
     return (
         update(positions)
@@ -235,8 +249,10 @@ def _reserve_statement(dialect: str, method: Method) -> Any:
             _free(method) >= given.c.n,
         )
         .values(
-            reserved=positions.c.reserved + given.c.n,
-            updated_at=bindparam("now", type_=positions.c.updated_at.type),
+            {
+                column: positions.c[column] + given.c.n,
+                "updated_at": bindparam("now", type_=positions.c.updated_at.type),
+            }
         )
         .returning(positions.c.sku, positions.c.node_id)
     )
@@ -246,41 +262,6 @@ def _free(method: Method) -> Any:
     """Units a position can still promise: for shipping, safety stock is kept back."""
     free = positions.c.on_hand - positions.c.reserved - positions.c.allocated
     return free - positions.c.safety_stock if method is Method.SHIP else free
-
-
-def allocate_all_available(
-    connection: Connection, wanted: Mapping[Key, int], now: datetime, method: Method
-) -> set[Key]:
-    """One conditional statement for many positions: commit each one's quantity only if that
-    much is available right now; returns the positions committed (the others are left alone)."""
-    if not wanted:
-        return set()
-    dialect = connection.dialect.name
-    rows = [(sku, node, quantity) for (sku, node), quantity in wanted.items()]
-    done = connection.execute(
-        _allocate_statement(dialect, method),
-        {**bulk.rows_params(dialect, "given", COUNT_COLUMNS, rows), "now": now},
-    )
-    return {(sku, node) for sku, node in done}
-
-
-@cache
-def _allocate_statement(dialect: str, method: Method) -> Any:
-    """Built once per dialect and method: every allocation runs it."""
-    given = bulk.rows_table(dialect, "given", COUNT_COLUMNS)
-    return (
-        update(positions)
-        .where(
-            positions.c.sku == given.c.a,
-            positions.c.node_id == given.c.b,
-            _free(method) >= given.c.n,
-        )
-        .values(
-            allocated=positions.c.allocated + given.c.n,
-            updated_at=bindparam("now", type_=positions.c.updated_at.type),
-        )
-        .returning(positions.c.sku, positions.c.node_id)
-    )
 
 
 def receive_against(

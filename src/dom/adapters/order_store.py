@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -59,6 +59,29 @@ def fulfilments_of(connection: Connection, order_id: str) -> list[Any]:
         .order_by(fulfilments.c.created_at, fulfilments.c.id)
     )
     return list(connection.execute(query))
+
+
+def orders_by_ids(connection: Connection, order_ids: Collection[str]) -> dict[str, Any]:
+    """The rows of these orders, by id, in one query."""
+    if not order_ids:
+        return {}
+    query = select(orders).where(orders.c.id.in_(sorted(order_ids))).order_by(orders.c.id)
+    return {row.id: row for row in connection.execute(query)}
+
+
+def fulfilments_of_orders(connection: Connection, order_ids: Sequence[str]) -> dict[str, list[Any]]:
+    """Each order's fulfilment requests, oldest first, in one query."""
+    found: dict[str, list[Any]] = {order_id: [] for order_id in order_ids}
+    if not order_ids:
+        return found
+    query = (
+        select(fulfilments)
+        .where(fulfilments.c.order_id.in_(sorted(set(order_ids))))
+        .order_by(fulfilments.c.created_at, fulfilments.c.id)
+    )
+    for row in connection.execute(query):
+        found[row.order_id].append(row)
+    return found
 
 
 def get_fulfilment(connection: Connection, fulfilment_id: str) -> Any:
@@ -150,27 +173,20 @@ def order_ids_with_status(connection: Connection, status: str, limit: int) -> li
 
 def add_capacity(connection: Connection, node_id: str, day: date, units: int, count: int) -> None:
     """Count units and orders a node took on (negative: gave back) on its local day."""
-    values = {"node_id": node_id, "day": day, "units": units, "orders": count}
-    dialect = connection.dialect.name
+    on_postgres = connection.dialect.name == "postgresql"
+    insert_ = postgresql.insert if on_postgres else sqlite.insert
+    at_least = func.greatest if on_postgres else func.max  # SQLite's max of two values
     table = capacity_used
-    if dialect == "postgresql":
-        statement: Any = postgresql.insert(table).values(**values)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(**values)
-    else:  # pragma: no cover - only the two dialects dom supports
-        raise NotImplementedError(dialect)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.node_id, table.c.day],
-        set_={
-            "units": func.max(table.c.units + statement.excluded.units, 0)
-            if dialect == "sqlite"
-            else func.greatest(table.c.units + statement.excluded.units, 0),
-            "orders": func.max(table.c.orders + statement.excluded.orders, 0)
-            if dialect == "sqlite"
-            else func.greatest(table.c.orders + statement.excluded.orders, 0),
-        },
+    statement = insert_(table).values(node_id=node_id, day=day, units=units, orders=count)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.node_id, table.c.day],
+            set_={
+                "units": at_least(table.c.units + statement.excluded.units, 0),
+                "orders": at_least(table.c.orders + statement.excluded.orders, 0),
+            },
+        )
     )
-    connection.execute(statement)
 
 
 def capacity_on(connection: Connection, days: dict[str, date]) -> dict[str, tuple[int, int]]:

@@ -35,6 +35,7 @@ EVENT_TYPES = frozenset(
         "fulfilment.transfer_arrived",
         "order.queued",
         *(f"fulfilment.{status.value}" for status in Status),
+        *(f"transfer.{status.value}" for status in Status),
     }
 )
 #: Answers that may succeed later although they are 4xx: a timeout and a rate limit.

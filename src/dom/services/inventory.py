@@ -186,7 +186,7 @@ def record_events(
     # unique index stops the second, and a second try sees the first's event and replays it.
     for attempt in range(3):
         try:
-            return _record_once(engine, principal, requests, keys, moment)
+            return _record_once(engine, principal, requests, moment)
         except IntegrityError as error:
             if attempt == 2 or "idempotency_key" not in str(error.orig):
                 raise
@@ -194,59 +194,66 @@ def record_events(
 
 
 def _record_once(
-    engine: Engine,
-    principal: Principal,
-    requests: Sequence[EventRequest],
-    keys: list[str],
-    moment: datetime,
+    engine: Engine, principal: Principal, requests: Sequence[EventRequest], moment: datetime
 ) -> list[EventOutcome]:
     with writing(engine) as connection:
-        check_known(connection, [(r.event.sku, r.event.node_id) for r in requests], "events")
-        locked = store.lock_positions(
-            connection, [(r.event.sku, r.event.node_id) for r in requests], moment
+        return record_in(connection, principal, requests, moment)
+
+
+def record_in(
+    connection: Connection,
+    principal: Principal,
+    requests: Sequence[EventRequest],
+    moment: datetime,
+) -> list[EventOutcome]:
+    """`record_events` in the caller's transaction (a node's write-off when it rejects lines)."""
+    keys = [r.idempotency_key for r in requests]
+    check_known(connection, [(r.event.sku, r.event.node_id) for r in requests], "events")
+    locked = store.lock_positions(
+        connection, [(r.event.sku, r.event.node_id) for r in requests], moment
+    )
+    seen = store.events_by_keys(connection, keys)
+    outcomes: list[EventOutcome] = []
+    rows: list[dict[str, Any]] = []
+    shorts: list[Problem] = []
+    changed: set[tuple[str, str]] = set()
+    for index, request in enumerate(requests):
+        key = (request.event.sku, request.event.node_id)
+        previous = seen.get(request.idempotency_key)
+        if previous is not None:
+            outcomes.append(_replay(request, previous, locked[key]))
+            continue
+        try:
+            applied = apply_event(locked[key], request.event)
+        except StockShort as short:
+            shorts.append(Problem(f"events.{index}.quantity", short.detail))
+            continue
+        if request.supply_id is not None:
+            refused = _receive(connection, request)
+            if refused:
+                shorts.append(Problem(f"events.{index}.supply_id", refused))
+                continue
+        position, released, uncovered = _cover_commitments(connection, applied)
+        locked[key] = position
+        changed.add(key)
+        rows.append(_event_row(request, applied, position, uncovered, principal, moment))
+        outcomes.append(
+            EventOutcome(
+                request.idempotency_key,
+                applied.moved,
+                applied.note,
+                position,
+                uncovered,
+                released,
+                replayed=False,
+            )
         )
-        seen = store.events_by_keys(connection, keys)
-        outcomes: list[EventOutcome] = []
-        rows: list[dict[str, Any]] = []
-        shorts: list[Problem] = []
-        changed: set[tuple[str, str]] = set()
-        for index, request in enumerate(requests):
-            key = (request.event.sku, request.event.node_id)
-            previous = seen.get(request.idempotency_key)
-            if previous is not None:
-                outcomes.append(_replay(request, previous, locked[key]))
-                continue
-            try:
-                applied = apply_event(locked[key], request.event)
-            except StockShort as short:
-                shorts.append(Problem(f"events.{index}.quantity", short.detail))
-                continue
-            if request.supply_id is not None:
-                refused = _receive(connection, request)
-                if refused:
-                    shorts.append(Problem(f"events.{index}.supply_id", refused))
-                    continue
-            position, released, uncovered = _cover_commitments(connection, applied)
-            locked[key] = position
-            changed.add(key)
-            rows.append(_event_row(request, applied, position, uncovered, principal, moment))
-            outcomes.append(
-                EventOutcome(
-                    request.idempotency_key,
-                    applied.moved,
-                    applied.note,
-                    position,
-                    uncovered,
-                    released,
-                    replayed=False,
-                )
-            )
-        if shorts:
-            raise InvalidInput(
-                shorts, f"{len(shorts)} event(s) cannot be applied; nothing was recorded"
-            )
-        store.insert_events(connection, rows)
-        store.save_positions(connection, (locked[key] for key in sorted(changed)), moment)
+    if shorts:
+        raise InvalidInput(
+            shorts, f"{len(shorts)} event(s) cannot be applied; nothing was recorded"
+        )
+    store.insert_events(connection, rows)
+    store.save_positions(connection, (locked[key] for key in sorted(changed)), moment)
     return outcomes
 
 

@@ -12,12 +12,12 @@ from dom.adapters import order_store
 from dom.adapters.database import reading
 from dom.adapters.network_cache import network
 from dom.domain.access import Action, Principal
-from dom.domain.orders.lifecycle import Status
+from dom.domain.orders.lifecycle import HOLDING, Status
 from dom.domain.orders.risk import NOT_YET_SHIPPED, expected_delivery, is_late
 from dom.services.order_records import fulfilment_from_row
 from dom.services.sourcing import local_day
 
-OPEN = [s.value for s in NOT_YET_SHIPPED | {Status.READY_FOR_PICKUP, Status.CUSTOMER_ARRIVED}]
+OPEN = {s.value for s in HOLDING}
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,10 @@ def overview(engine: Engine, principal: Principal, now: datetime | None = None) 
         requests = order_store.fulfilments_by_node_and_status(connection)
         rejects = order_store.rejects_by_node(connection)
         statuses = order_store.orders_by_status(connection)
-        open_rows = order_store.open_fulfilments(connection, None, OPEN, 100_000)
+        # Only requests still to ship can be late.
+        to_ship = order_store.open_fulfilments(
+            connection, None, [s.value for s in NOT_YET_SHIPPED], 100_000
+        )
     open_per_node: dict[str, int] = {}
     for (node_id, status), count in requests.items():
         if status in OPEN:
@@ -93,7 +96,7 @@ def overview(engine: Engine, principal: Principal, now: datetime | None = None) 
         if principal.sees_node(node.id)
     ]
     late = []
-    for row in open_rows:
+    for row in to_ship:
         request = fulfilment_from_row(row)
         node = current.by_id.get(request.node_id)
         if node is not None and principal.sees_node(node.id) and is_late(request, node, moment):

@@ -110,27 +110,30 @@ def _deliveries(
     ]
 
 
-def _for_customer(payload: Mapping[str, Any]) -> bool:
-    """A transfer to the pickup store ships and arrives too, but it is not the customer's
-    parcel: the customer hears when the store has it ready."""
-    return not (payload.get("detail") or {}).get("transfer_to")
-
-
 def _messages(
     connection: Connection, events: Sequence[Any], now: datetime, relay: Relay
 ) -> list[dict[str, Any]]:
     """A customer message for each event that has a template, when the order has an email."""
-    wanted = [e for e in events if e.event in DEFAULT_TEMPLATES and _for_customer(e.payload)]
+    wanted = [e for e in events if e.event in DEFAULT_TEMPLATES]
     if not wanted:
         return []
     edited = store.templates(connection)
+    owners = order_store.orders_by_ids(connection, {e.order_id for e in wanted})
+    requests = order_store.fulfilments_of_orders(connection, list(owners))
+    places = store.node_places(
+        connection,
+        [f.node_id for rows in requests.values() for f in rows]
+        + [o.document["pickup_node_id"] for o in owners.values() if o.document["pickup_node_id"]],
+    )
     made = []
     for event in wanted:
-        order_row = order_store.get_order(connection, event.order_id)
-        email = (order_row.document.get("customer") or {}).get("email") if order_row else None
+        order_row = owners.get(event.order_id)
+        if order_row is None:
+            continue
+        email = (order_row.document.get("customer") or {}).get("email")
         if not email:
             continue
-        fields = _fields(connection, order_row, event.payload)
+        fields = _fields(order_row, requests[order_row.id], places, event.payload)
         fields["tracking_url"] = (
             relay.public_url + tracking_path(relay.track_key, order_row.id)
             if relay.track_key
@@ -155,15 +158,20 @@ def _messages(
     return made
 
 
-def _fields(connection: Connection, order_row: Any, payload: Mapping[str, Any]) -> dict[str, str]:
+def _fields(
+    order_row: Any,
+    request_rows: Sequence[Any],
+    places: Mapping[str, Any],
+    payload: Mapping[str, Any],
+) -> dict[str, str]:
     """What templates can say: the order, the event's details and the request it names."""
     doc = order_row.document
     detail = payload.get("detail") or {}
-    requests = {f.id: f for f in order_store.fulfilments_of(connection, order_row.id)}
+    requests = {f.id: f for f in request_rows}
     request = requests.get(str(detail.get("fulfilment", "")))
     summaries = detail.get("fulfilments") or []
     node_id = request.node_id if request else doc.get("pickup_node_id")
-    place = store.node_places(connection, [node_id] if node_id else []).get(node_id)
+    place = places.get(node_id) if node_id else None
     deliver_on = [s.get("deliver_on") for s in summaries if s.get("deliver_on")]
     if request is not None and request.document.get("deliver_on"):
         deliver_on = [request.document["deliver_on"]]

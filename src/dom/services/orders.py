@@ -6,9 +6,9 @@ and their outbox events in one transaction; inventory moves in that same transac
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from collections.abc import Callable, Collection, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -23,13 +23,14 @@ from dom.adapters.database import reading, writing
 from dom.adapters.network_cache import network
 from dom.adapters.tables import products
 from dom.adapters.zip_directory import ZipDirectory
-from dom.domain.access import LOCAL_OPERATOR, Action, Principal
+from dom.config import Settings
+from dom.domain.access import LOCAL_OPERATOR, Action, Principal, Role
 from dom.domain.errors import Forbidden, InvalidInput, NotFound, Problem
-from dom.domain.inventory import InsufficientStock, Position
+from dom.domain.inventory import EventKind, InsufficientStock, InventoryEvent
 from dom.domain.inventory import Method as StockMethod
 from dom.domain.network import NodeType
 from dom.domain.orders.capture import Known, problems_of
-from dom.domain.orders.lifecycle import HoldKind, Method, Status
+from dom.domain.orders.lifecycle import DROPPED, HOLDING, HoldKind, Method, Status
 from dom.domain.orders.model import Fulfilment, Order, Part
 from dom.domain.orders.risk import NOT_YET_SHIPPED, expected_delivery, is_late
 from dom.domain.sourcing.model import Order as RoutedOrder
@@ -37,7 +38,7 @@ from dom.domain.sourcing.model import OrderLine as RoutedLine
 from dom.domain.sourcing.model import Plan
 from dom.domain.sourcing.profiles import OrderFacts
 from dom.services import sourcing, waves
-from dom.services.inventory import allocate_units, deallocate_units
+from dom.services.inventory import EventRequest, allocate_units, deallocate_units, record_in
 from dom.services.order_records import (
     entry_from_row,
     entry_rows,
@@ -53,7 +54,7 @@ T = TypeVar("T")
 #: Attempts at a command when a racing writer changed the order or took the units first.
 TRIES = 4
 #: Why a node gives units back, and whether the units are gone from its stock.
-WRITE_OFF = {"not_found": "shrink", "damaged": "damage"}
+WRITE_OFF = {"not_found": EventKind.SHRINK, "damaged": EventKind.DAMAGE}
 REJECT_REASONS = frozenset({"not_found", "damaged", "no_capacity", "cannot_handle", "other"})
 
 
@@ -65,6 +66,14 @@ class Policy:
     pickup_expiry: timedelta = timedelta(hours=72)
     #: a customer's requests to one address at one node within this time ship together (0: off)
     consolidation_window: timedelta = timedelta(0)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(
+            auto_release=settings.auto_release,
+            pickup_expiry=timedelta(hours=settings.pickup_expiry_hours),
+            consolidation_window=timedelta(minutes=settings.consolidation_minutes),
+        )
 
 
 @dataclass(frozen=True)
@@ -253,8 +262,7 @@ def cancel(
 
     def apply(connection: Connection, found: Order) -> Order:
         _require_channel(principal, found)
-        taken = found.cancel(line_ids, reason, moment, principal.name)
-        _free(connection, taken, moment, dropped=_dropped(taken))
+        _free(connection, found.cancel(line_ids, reason, moment, principal.name), moment)
         return found
 
     return _change(engine, order_id, apply, moment)
@@ -294,11 +302,14 @@ def orders(
         rows = order_store.list_orders(
             connection, status.value if status else None, principal.channel, limit + 1, before
         )
-        found = [
-            order_from_rows(row, order_store.fulfilments_of(connection, row.id))
-            for row in rows[:limit]
-        ]
+        found = _loaded(connection, rows[:limit])
     return OrderPage(found, found[-1].id if len(rows) > limit else None)
+
+
+def _loaded(connection: Connection, rows: Sequence[Any]) -> list[Order]:
+    """Orders from their rows, with every one's fulfilment requests read in one query."""
+    requests = order_store.fulfilments_of_orders(connection, [row.id for row in rows])
+    return [order_from_rows(row, requests.get(row.id, [])) for row in rows]
 
 
 def outbox_events(engine: Engine, principal: Principal, order_id: str) -> list[dict[str, Any]]:
@@ -321,17 +332,8 @@ class Request:
     purchase_order: bool = False
 
 
-OPEN = tuple(
-    s.value
-    for s in (
-        Status.RELEASED,
-        Status.ACKNOWLEDGED,
-        Status.PICKING,
-        Status.PACKED,
-        Status.READY_FOR_PICKUP,
-        Status.CUSTOMER_ARRIVED,
-    )
-)
+#: What a node has to work on: released to it and not yet gone.
+OPEN = tuple(sorted(s.value for s in HOLDING - {Status.SOURCED}))
 
 
 def requests(
@@ -345,13 +347,13 @@ def requests(
         node_id = principal.node_id
     with reading(engine) as connection:
         rows = order_store.open_fulfilments(connection, node_id, OPEN, limit)
+        owners = order_store.orders_by_ids(connection, {row.order_id for row in rows})
+        whole = {found.id: found for found in _loaded(connection, list(owners.values()))}
         vendors = _vendors(connection)
-        found = []
-        for row in rows:
-            owner = order_store.get_order(connection, row.order_id)
-            whole = order_from_rows(owner, order_store.fulfilments_of(connection, row.order_id))
-            found.append(Request(whole.fulfilment(row.id), whole, row.node_id in vendors))
-    return found
+    return [
+        Request(whole[row.order_id].fulfilment(row.id), whole[row.order_id], row.node_id in vendors)
+        for row in rows
+    ]
 
 
 def _vendors(connection: Connection) -> set[str]:
@@ -455,7 +457,7 @@ def ship(
 
     def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
         found.ship(target.id, carrier, service, tracking, now, actor)
-        _units_leave(connection, target, now)
+        _shift_stock(connection, _units_at(target.node_id, target.parts, sign=-1), now)
 
     return act
 
@@ -465,7 +467,7 @@ def hand_over(actor: str) -> Callable[[Connection, Order, Fulfilment, datetime],
 
     def act(connection: Connection, found: Order, target: Fulfilment, now: datetime) -> None:
         found.move(target.id, Status.PICKED_UP, now, actor)
-        _units_leave(connection, target, now)
+        _shift_stock(connection, _units_at(target.node_id, target.parts, sign=-1), now)
 
     return act
 
@@ -480,14 +482,11 @@ def retry_waiting(
     now: datetime | None = None,
     limit: int = 200,
 ) -> int:
-    """Source backordered orders again (supply may have arrived) and orders captured but not
-    yet sourced (a crash between capture and sourcing); returns how many gained a node."""
+    """Source backordered orders again (supply may have arrived); returns how many gained a
+    node. (An order is recorded and sourced in one transaction: none waits unsourced.)"""
     moment = now or datetime.now(UTC)
     with reading(engine) as connection:
-        waiting = [
-            *order_store.order_ids_with_status(connection, Status.BACKORDERED.value, limit),
-            *order_store.order_ids_with_status(connection, Status.CREATED.value, limit),
-        ]
+        waiting = order_store.order_ids_with_status(connection, Status.BACKORDERED.value, limit)
     moved = 0
     for order_id in waiting:
         found = source(engine, zips, order_id, "backorder job", policy, moment)
@@ -514,7 +513,7 @@ def expire_pickups(engine: Engine, policy: Policy, now: datetime | None = None) 
                 return
             reason = f"not collected within {policy.pickup_expiry}"
             parts = found.expire(target.id, reason, moment, "pickup expiry job")
-            _free(connection, [(target, p) for p in parts], moment, dropped=[])
+            _free(connection, [(target, p) for p in parts], moment)
 
         _change(engine, row.order_id, apply, moment)
         expired += 1
@@ -534,13 +533,7 @@ def route_queued(
     moment = now or datetime.now(UTC)
     with reading(engine) as connection:
         ids = order_store.order_ids_with_status(connection, Status.QUEUED.value, waves.MAX_ORDERS)
-        queued = [
-            order_from_rows(
-                order_store.get_order(connection, order_id),
-                order_store.fulfilments_of(connection, order_id),
-            )
-            for order_id in ids
-        ]
+        queued = _loaded(connection, list(order_store.orders_by_ids(connection, ids).values()))
     requests = [
         _shipping_request(zips, found, shipping)[0]
         for found in queued
@@ -638,7 +631,7 @@ def _move_late(
         parts = found.withdraw(
             target.id, "late: routed to a node that delivers sooner", now, "late job"
         )
-        _free(connection, [(target, p) for p in parts], now, dropped=[target])
+        _free(connection, [(target, p) for p in parts], now)
         found.avoid.update((p.sku, target.node_id) for p in parts)
         _source_in(connection, zips, found, "late job", policy, now)
         added = found.fulfilments[before:]
@@ -743,7 +736,7 @@ def _source_in(
             )
         decisions.append(str(decided.id))
         added.extend(_fulfilments_of(decided.plan, now))
-        waiting.update({u.line_id: f"{u.reason.value}: {u.detail}" for u in decided.plan.unfilled})
+        waiting.update(_reasons(decided.plan))
     for method in (Method.PICKUP, Method.CURBSIDE):
         collected = [line for line in outstanding if line.method is method]
         if collected:
@@ -758,9 +751,7 @@ def _source_in(
             added.extend(_fulfilments_of(transfer.plan, now, found.pickup_node_id))
             for line in short_lines:
                 waiting.pop(line.line_id, None)
-            waiting.update(
-                {u.line_id: f"{u.reason.value}: {u.detail}" for u in transfer.plan.unfilled}
-            )
+            waiting.update(_reasons(transfer.plan))
     current = network(connection)
     for new in added:
         day = sourcing.local_day(current.by_id[new.node_id], now)
@@ -772,6 +763,11 @@ def _source_in(
         found.release(now, "auto-release")
 
 
+def _reasons(plan: Plan) -> dict[str, str]:
+    """Why each line the plan leaves unfilled waits."""
+    return {u.line_id: f"{u.reason.value}: {u.detail}" for u in plan.unfilled}
+
+
 def _consolidate(
     connection: Connection, found: Order, added: Sequence[Fulfilment], since: datetime
 ) -> None:
@@ -779,6 +775,7 @@ def _consolidate(
     the same node, made since `since` and not yet started, so the node ships them together."""
     if found.customer.id is None or found.ship_to is None:
         return
+    address = order_document(found)["ship_to"]
     for new in added:
         if new.method is not Method.SHIP or new.transfer_to is not None:
             continue
@@ -787,7 +784,7 @@ def _consolidate(
             for other in order_store.mergeable_requests(
                 connection, new.node_id, found.customer.id, found.id, since
             )
-            if other.document_ship_to == order_document(found)["ship_to"]
+            if other.document_ship_to == address
         ]
 
 
@@ -840,18 +837,7 @@ def arrive_at_store(
     this order by a pickup request there, released to the store at once."""
     store_id = transfer.transfer_to
     assert store_id is not None
-    units: dict[tuple[str, str], int] = {}
-    for part in transfer.parts:
-        units[(part.sku, store_id)] = units.get((part.sku, store_id), 0) + part.quantity
-    locked = store.lock_positions(connection, units, now)
-    store.save_positions(
-        connection,
-        [
-            _replace_position(p, p.on_hand + units[key], p.allocated + units[key])
-            for key, p in sorted(locked.items())
-        ],
-        now,
-    )
+    _shift_stock(connection, _units_at(store_id, transfer.parts), now)
     method = found.line(transfer.parts[0].line_id).method
     request = Fulfilment(
         _fulfilment_id(),
@@ -957,10 +943,7 @@ def _collect_at_store(
             )
     if not parts:
         return [], waiting
-    units: dict[tuple[str, str], int] = {}
-    for part in parts:
-        units[(part.sku, store_id)] = units.get((part.sku, store_id), 0) + part.quantity
-    allocate_units(connection, units, now, StockMethod.PICKUP)
+    allocate_units(connection, _units_at(store_id, parts), now, StockMethod.PICKUP)
     request = Fulfilment(_fulfilment_id(), store_id, method, Status.SOURCED, parts, now)
     return [request], waiting
 
@@ -975,100 +958,89 @@ def _give_back(
 ) -> None:
     """Free units a node gave back; write them off if they are gone; never route them there
     again for this order."""
-    dropped = [target] if target.status is Status.REJECTED else []
-    _free(connection, [(target, p) for p in parts], now, dropped)
+    _free(connection, [(target, p) for p in parts], now)
     kind = WRITE_OFF.get(reason)
     if kind is not None:
         _write_off(connection, target, parts, kind, now)
     found.avoid.update((p.sku, target.node_id) for p in parts)
 
 
-def _free(
-    connection: Connection,
-    taken: Sequence[tuple[Fulfilment, Part]],
-    now: datetime,
-    dropped: Sequence[Fulfilment],
-) -> None:
-    """Deallocate the parts' units at their nodes and give back the capacity they used."""
-    units: dict[tuple[str, str], int] = {}
+def _free(connection: Connection, taken: Sequence[tuple[Fulfilment, Part]], now: datetime) -> None:
+    """Deallocate the parts' units at their nodes and give back the capacity they used (and the
+    request's place in its node's day when the request is dropped)."""
+    units: Counter[tuple[str, str]] = Counter()
+    per_request: Counter[str] = Counter()
+    requests: dict[str, Fulfilment] = {}
     for found, part in taken:
-        units[(part.sku, found.node_id)] = units.get((part.sku, found.node_id), 0) + part.quantity
+        units[(part.sku, found.node_id)] += part.quantity
+        per_request[found.id] += part.quantity
+        requests[found.id] = found
     if units:
         deallocate_units(connection, units, now)
     current = network(connection)
-    per_request: dict[str, tuple[Fulfilment, int]] = {}
-    for found, part in taken:
-        before = per_request.get(found.id, (found, 0))[1]
-        per_request[found.id] = (found, before + part.quantity)
-    gone = {f.id for f in dropped}
-    for request_id, (found, count) in per_request.items():
+    for request_id, count in per_request.items():
+        found = requests[request_id]
         day = sourcing.local_day(current.by_id[found.node_id], found.created_at)
-        order_store.add_capacity(connection, found.node_id, day, -count, -(request_id in gone))
+        dropped = int(found.status in DROPPED)
+        order_store.add_capacity(connection, found.node_id, day, -count, -dropped)
 
 
-def _dropped(taken: Sequence[tuple[Fulfilment, Part]]) -> list[Fulfilment]:
-    return [f for f, _ in taken if f.status is Status.CANCELLED]
+def _units_at(node_id: str, parts: Iterable[Part], sign: int = 1) -> Counter[tuple[str, str]]:
+    """Units per (SKU, node) of these parts (negated with `sign=-1`)."""
+    units: Counter[tuple[str, str]] = Counter()
+    for part in parts:
+        units[(part.sku, node_id)] += sign * part.quantity
+    return units
 
 
-def _units_leave(connection: Connection, target: Fulfilment, now: datetime) -> None:
-    units: dict[tuple[str, str], int] = {}
-    for part in target.parts:
-        units[(part.sku, target.node_id)] = units.get((part.sku, target.node_id), 0) + part.quantity
+def _shift_stock(
+    connection: Connection, units: Mapping[tuple[str, str], int], now: datetime
+) -> None:
+    """Committed units arrive at (positive) or leave (negative) their nodes: on hand and
+    allocated move together."""
     locked = store.lock_positions(connection, units, now)
-    changed = []
-    for key, quantity in sorted(units.items()):
-        position = locked[key]
-        changed.append(
-            _replace_position(position, position.on_hand - quantity, position.allocated - quantity)
-        )
-    store.save_positions(connection, changed, now)
+    store.save_positions(
+        connection,
+        [
+            replace(p, on_hand=p.on_hand + units[key], allocated=p.allocated + units[key])
+            for key, p in sorted(locked.items())
+        ],
+        now,
+    )
+
+
+#: Who the inventory history names for a node's write-off.
+FULFILMENT = Principal("dom-fulfilment", "dom fulfilment", Role.ADMIN)
 
 
 def _write_off(
     connection: Connection,
     target: Fulfilment,
     parts: Sequence[Part],
-    kind: str,
+    kind: EventKind,
     now: datetime,
 ) -> None:
-    """Units a node could not find or found damaged leave its on hand, with an audit entry."""
-    units: dict[str, int] = {}
+    """Units a node could not find or found damaged leave its on hand, recorded as shrink or
+    damage events like any other (audit history included)."""
+    units = Counter[str]()
     for part in parts:
-        units[part.sku] = units.get(part.sku, 0) + part.quantity
-    keys = [(sku, target.node_id) for sku in units]
-    locked = store.lock_positions(connection, keys, now)
-    changed = []
-    rows = []
-    for (sku, node_id), position in sorted(locked.items()):
-        quantity = min(units[sku], position.on_hand - position.committed)
-        after = _replace_position(position, position.on_hand - quantity, position.allocated)
-        changed.append(after)
-        key = f"fulfilment:{target.id}:{sku}:{kind}:{secrets.token_hex(4)}"
-        rows.append(
-            {
-                "idempotency_key": key,
-                "request_hash": hashlib.sha256(key.encode()).hexdigest(),
-                "kind": kind,
-                "sku": sku,
-                "node_id": node_id,
-                "quantity": quantity,
-                "reason": f"fulfilment {target.id}: {kind} at pick",
-                "source": "dom fulfilment",
-                "source_time": now,
-                "recorded_at": now,
-                "recorded_by": "dom fulfilment",
-                "applied": True,
-                "note": None,
-                "on_hand_after": after.on_hand,
-                "uncovered": 0,
-            }
+        units[part.sku] += part.quantity
+    requests = [
+        EventRequest(
+            f"fulfilment:{target.id}:{sku}:{kind.value}:{secrets.token_hex(4)}",
+            InventoryEvent(
+                kind,
+                sku,
+                target.node_id,
+                quantity,
+                "dom fulfilment",
+                now,
+                f"fulfilment {target.id}: {kind.value} at pick",
+            ),
         )
-    store.save_positions(connection, changed, now)
-    store.insert_events(connection, rows)
-
-
-def _replace_position(position: Position, on_hand: int, allocated: int) -> Position:
-    return replace(position, on_hand=on_hand, allocated=allocated)
+        for sku, quantity in sorted(units.items())
+    ]
+    record_in(connection, FULFILMENT, requests, now)
 
 
 def _require_channel(principal: Principal, found: Order) -> None:

@@ -18,7 +18,7 @@ from dom.adapters.database import reading
 from dom.adapters.network_cache import network
 from dom.domain.errors import NotFound
 from dom.domain.network import Node
-from dom.domain.orders.lifecycle import DROPPED, Method, Status
+from dom.domain.orders.lifecycle import Method, Status
 from dom.domain.orders.model import Order
 from dom.domain.orders.risk import expected_delivery
 from dom.services.order_records import entry_from_row, order_from_rows
@@ -96,14 +96,14 @@ def track(
         found.status,
         found.promise_by,
         _parcels(found, nodes, moment),
-        [Moment(e.at, e.event) for e in history if _told(e.event, e.detail)],
+        [Moment(e.at, e.event) for e in history if e.event in CUSTOMER_EVENTS],
     )
 
 
 def _parcels(found: Order, nodes: Mapping[str, Node], now: datetime) -> list[Parcel]:
     parcels = []
     for request in found.carrying():
-        if request.status in DROPPED or request.transfer_to is not None:
+        if request.transfer_to is not None:
             continue
         node = nodes.get(request.node_id)
         parcels.append(
@@ -118,11 +118,6 @@ def _parcels(found: Order, nodes: Mapping[str, Node], now: datetime) -> list[Par
             )
         )
     return parcels
-
-
-def _told(event: str, detail: object) -> bool:
-    transfer = isinstance(detail, dict) and detail.get("transfer_to")
-    return event in CUSTOMER_EVENTS and not transfer
 
 
 def expected_dates(engine: Engine, found: Order, now: datetime | None = None) -> dict[str, date]:

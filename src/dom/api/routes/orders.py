@@ -4,7 +4,7 @@ fulfilment requests."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -36,12 +36,7 @@ Step = Callable[[Connection, Order, Fulfilment, datetime], None]
 
 
 def policy(request: Request) -> orders.Policy:
-    settings = request.app.state.settings
-    return orders.Policy(
-        auto_release=settings.auto_release,
-        pickup_expiry=timedelta(hours=settings.pickup_expiry_hours),
-        consolidation_window=timedelta(minutes=settings.consolidation_minutes),
-    )
+    return orders.Policy.from_settings(request.app.state.settings)
 
 
 PolicyDep = Annotated[orders.Policy, Depends(policy)]

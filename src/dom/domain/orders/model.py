@@ -306,9 +306,13 @@ class Order:
         found.status = wanted
         if wanted is Status.READY_FOR_PICKUP:
             found.ready_at = at
-        if found.transfer_to is not None:  # not the customer's parcel: messages leave it out
+        # A transfer to the pickup store is not the customer's parcel: its events are named
+        # apart, so subscribers, messages and tracking tell them from the customer's.
+        kind = "fulfilment"
+        if found.transfer_to is not None:
+            kind = "transfer"
             detail["transfer_to"] = found.transfer_to
-        self.record(at, actor, f"fulfilment.{wanted.value}", fulfilment=found.id, **detail)
+        self.record(at, actor, f"{kind}.{wanted.value}", fulfilment=found.id, **detail)
         return found
 
     def take_over(self, transfer_id: str, request: Fulfilment, at: datetime, actor: str) -> None:
