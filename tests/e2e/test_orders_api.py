@@ -268,6 +268,36 @@ class TestNodesGivingBack:
         problem(store.get(f"/v1/orders/{order['id']}"), 403, "forbidden")
 
 
+class TestBadNodeInput:
+    def test_bad_steps_are_refused_naming_the_field_and_change_nothing(
+        self, shop: httpx.Client, node_client: Any
+    ) -> None:
+        ledger = Ledger(shop)
+        order = ledger.capture(new_order("W-60", line("SKU-1", 2)))
+        request = the_request(order)
+        dc = node_client("dc-columbus")
+        path = f"/v1/fulfilments/{request['id']}"
+        post(dc, f"{path}/acknowledge")
+        before = shop.get(f"/v1/orders/{order['id']}").json()
+        refused = problem(dc.post(f"{path}/reject", json={"reason": "bored"}), 422, "invalid_input")
+        assert refused["errors"][0]["field"] == "reason"
+        over = problem(
+            dc.post(f"{path}/pick", json={"picked": {"1": 5, "9": 1}}), 422, "invalid_input"
+        )
+        assert {e["field"] for e in over["errors"]} == {"picked.1", "picked.9"}
+        unknown = problem(
+            shop.post(f"/v1/orders/{order['id']}/cancel", json={"line_ids": ["7"], "reason": "x"}),
+            422,
+            "invalid_input",
+        )
+        assert unknown["errors"][0]["field"] == "line_ids"
+        after = shop.get(f"/v1/orders/{order['id']}").json()
+        assert after["fulfilments"][0]["parts"] == before["fulfilments"][0]["parts"]
+        assert after["fulfilments"][0]["status"] == "acknowledged"
+        assert after["lines"] == before["lines"]
+        ledger.check()
+
+
 class TestCollection:
     def test_a_pickup_is_held_at_the_store_and_leaves_its_stock_when_collected(
         self, shop: httpx.Client, node_client: Any
