@@ -50,7 +50,7 @@ from dom.adapters.zip_directory import ZipDirectory, zip_directory
 from dom.api.routes.orders import draft_of
 from dom.domain.access import LOCAL_OPERATOR, Role
 from dom.schemas.orders import OrderIn
-from dom.services import orders
+from dom.services import order_changes, orders
 from dom.services.keys import create_key
 from dom.services.masterdata import MasterData
 
@@ -432,7 +432,7 @@ def _audit(engine: Engine) -> Audit:
 def _captures(
     engine: Engine, zips: ZipDirectory, bodies: Sequence[dict[str, Any]]
 ) -> list[Callable[[], object]]:
-    policy = orders.Policy()
+    policy = order_changes.Policy()
 
     def call(body: dict[str, Any]) -> object:
         draft = draft_of(OrderIn.model_validate(body))

@@ -199,7 +199,7 @@ def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], 
 
     from dom.adapters.mail import mailer_for
     from dom.domain.notifications import Relay
-    from dom.services import notifications, orders
+    from dom.services import notifications, order_changes, order_jobs
 
     key = notifications.master_key(engine, settings.secret_key)
     relay = Relay(
@@ -210,22 +210,22 @@ def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], 
         public_url=settings.public_url.rstrip("/"),
         track_key=key,
     )
-    policy = orders.Policy.from_settings(settings)
+    policy = order_changes.Policy.from_settings(settings)
     mailer = mailer_for(settings.smtp_url, Path(settings.mail_dir))
     zips = zip_directory()
 
     def late() -> int:
-        outcome = orders.watch_late(engine, zips, policy)
+        outcome = order_jobs.watch_late(engine, zips, policy)
         return outcome.moved + outcome.flagged
 
     return {
         "backorders sourced": every(
-            JOB_SECONDS, lambda: orders.retry_waiting(engine, zips, policy)
+            JOB_SECONDS, lambda: order_jobs.retry_waiting(engine, zips, policy)
         ),
         "late requests moved or flagged": every(JOB_SECONDS, late),
-        "pickups expired": lambda: orders.expire_pickups(engine, policy),
+        "pickups expired": lambda: order_jobs.expire_pickups(engine, policy),
         "queued orders routed in a wave": every(
-            settings.wave_interval_seconds, lambda: orders.route_queued(engine, zips, policy)
+            settings.wave_interval_seconds, lambda: order_jobs.route_queued(engine, zips, policy)
         ),
         "events fanned out": lambda: notifications.fan_out(engine, relay),
         "webhooks tried": lambda: notifications.deliver_webhooks(engine, relay, key),

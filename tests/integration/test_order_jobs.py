@@ -18,12 +18,20 @@ from dom.domain.access import LOCAL_OPERATOR
 from dom.domain.inventory import EventKind, InventoryEvent
 from dom.domain.orders.lifecycle import Method, Status
 from dom.domain.orders.model import Address, Customer, Order, OrderLine
-from dom.services import masterdata, monitoring, orders, profiles
+from dom.services import (
+    fulfilment,
+    masterdata,
+    monitoring,
+    order_changes,
+    order_jobs,
+    orders,
+    profiles,
+)
 from dom.services.inventory import EventRequest, record_events
 from dom.services.sourcing import local_day
 from tests.support.factories import node_record, product_record, service_record, store_record
 
-POLICY = orders.Policy(auto_release=True, pickup_expiry=timedelta(hours=72))
+POLICY = order_changes.Policy(auto_release=True, pickup_expiry=timedelta(hours=72))
 HOME = Address("Ada", "1 High St", "Columbus", "OH", "43215")
 
 
@@ -80,14 +88,14 @@ def test_a_backorder_is_sourced_by_the_job_once_a_receipt_arrives(
     waiting = capture(engine, zips, OrderLine("1", "SKU-2", 3, 9.0))
     assert waiting.status is Status.BACKORDERED
     assert "1" in waiting.waiting
-    assert orders.retry_waiting(engine, zips, POLICY) == 0  # still nothing anywhere
-    assert orders.retry_waiting(engine, zips, POLICY) == 0
+    assert order_jobs.retry_waiting(engine, zips, POLICY) == 0  # still nothing anywhere
+    assert order_jobs.retry_waiting(engine, zips, POLICY) == 0
     again = orders.order(engine, LOCAL_OPERATOR, waiting.id)
     assert [e.event for e in again.history].count("order.backordered") == 1  # no noise
     assert len(again.decisions) == 1
 
     count(engine, "SKU-2", "dc-reno", 5)
-    assert orders.retry_waiting(engine, zips, POLICY) == 1
+    assert order_jobs.retry_waiting(engine, zips, POLICY) == 1
 
     found = orders.order(engine, LOCAL_OPERATOR, waiting.id)
     assert found.status is Status.RELEASED
@@ -108,16 +116,19 @@ def test_an_uncollected_pickup_expires_and_its_units_go_back_on_the_shelf(
         pickup_node_id="store-a",
     )
     request = placed.fulfilments[0]
-    for step in (orders.acknowledge("store"), orders.confirm_pick(zips, POLICY, "store", {})):
-        orders.operate(engine, LOCAL_OPERATOR, request.id, step)
-    orders.operate(engine, LOCAL_OPERATOR, request.id, orders.pack("store", []))
-    orders.operate(
-        engine, LOCAL_OPERATOR, request.id, orders.step("store", Status.READY_FOR_PICKUP)
+    for step in (
+        fulfilment.acknowledge("store"),
+        fulfilment.confirm_pick(zips, POLICY, "store", {}),
+    ):
+        fulfilment.operate(engine, LOCAL_OPERATOR, request.id, step)
+    fulfilment.operate(engine, LOCAL_OPERATOR, request.id, fulfilment.pack("store", []))
+    fulfilment.operate(
+        engine, LOCAL_OPERATOR, request.id, fulfilment.step("store", Status.READY_FOR_PICKUP)
     )
     assert allocated(engine, "SKU-1", "store-a") == (2, 2)
 
-    assert orders.expire_pickups(engine, POLICY, datetime.now(UTC) + timedelta(hours=71)) == 0
-    assert orders.expire_pickups(engine, POLICY, datetime.now(UTC) + timedelta(hours=73)) == 1
+    assert order_jobs.expire_pickups(engine, POLICY, datetime.now(UTC) + timedelta(hours=71)) == 0
+    assert order_jobs.expire_pickups(engine, POLICY, datetime.now(UTC) + timedelta(hours=73)) == 1
 
     found = orders.order(engine, LOCAL_OPERATOR, placed.id)
     assert found.status is Status.CANCELLED
@@ -161,9 +172,9 @@ def test_a_late_request_the_node_has_not_started_moves_to_a_node_that_delivers_s
     assert far.node_id == "dc-reno"
     count(engine, "SKU-1", "dc-columbus", 5)
 
-    outcome = orders.watch_late(engine, zips, POLICY, MONDAY + timedelta(days=1))
+    outcome = order_jobs.watch_late(engine, zips, POLICY, MONDAY + timedelta(days=1))
 
-    assert outcome == orders.LateOutcome(moved=1, flagged=0)
+    assert outcome == order_jobs.LateOutcome(moved=1, flagged=0)
     found = orders.order(engine, LOCAL_OPERATOR, placed.id)
     assert [(f.node_id, f.status) for f in found.fulfilments] == [
         ("dc-reno", Status.CANCELLED),
@@ -183,8 +194,8 @@ def test_a_late_request_nobody_can_beat_is_reported_at_risk_once_and_shows_in_mo
     placed = capture_at(engine, zips, MONDAY, OrderLine("1", "SKU-1", 2, 9.0))
     later = MONDAY + timedelta(days=1)
 
-    assert orders.watch_late(engine, zips, POLICY, later) == orders.LateOutcome(0, 1)
-    assert orders.watch_late(engine, zips, POLICY, later) == orders.LateOutcome(0, 0)
+    assert order_jobs.watch_late(engine, zips, POLICY, later) == order_jobs.LateOutcome(0, 1)
+    assert order_jobs.watch_late(engine, zips, POLICY, later) == order_jobs.LateOutcome(0, 0)
 
     found = orders.order(engine, LOCAL_OPERATOR, placed.id)
     [risk] = [e for e in found.history if e.event == "order.at_risk"]
@@ -241,16 +252,16 @@ def test_orders_whose_profile_routes_in_waves_wait_for_the_wave_and_are_routed_t
     assert [o.status for o in queued] == [Status.QUEUED] * 3
     assert at_once.status is Status.RELEASED
     assert allocated(engine, "SKU-1", "dc-columbus") == (10, 1)
-    assert orders.retry_waiting(engine, zips, POLICY) == 0  # the backorder job leaves them be
+    assert order_jobs.retry_waiting(engine, zips, POLICY) == 0  # the backorder job leaves them be
 
-    assert orders.route_queued(engine, zips, POLICY, time_limit=10) == 3
+    assert order_jobs.route_queued(engine, zips, POLICY, time_limit=10) == 3
 
     for placed in queued:
         found = orders.order(engine, LOCAL_OPERATOR, placed.id)
         assert found.status is Status.RELEASED
         assert "order.queued" in [e.event for e in found.history]
     assert allocated(engine, "SKU-1", "dc-columbus") == (10, 7)
-    assert orders.route_queued(engine, zips, POLICY) == 0
+    assert order_jobs.route_queued(engine, zips, POLICY) == 0
 
 
 def test_a_customers_orders_to_one_address_at_one_node_are_marked_to_ship_together(
@@ -258,10 +269,10 @@ def test_a_customers_orders_to_one_address_at_one_node_are_marked_to_ship_togeth
 ) -> None:
     set_up(engine, zips)
     count(engine, "SKU-1", "dc-columbus", 10)
-    merging = orders.Policy(consolidation_window=timedelta(minutes=30))
+    merging = order_changes.Policy(consolidation_window=timedelta(minutes=30))
     elsewhere = Address("Ada", "9 Other Rd", "Columbus", "OH", "43215")
 
-    def place(address: Address, policy: orders.Policy) -> Order:
+    def place(address: Address, policy: order_changes.Policy) -> Order:
         draft = Order(
             id=orders.new_order_id(),
             channel="web",

@@ -27,7 +27,7 @@ from dom.schemas.orders import (
     ShipIn,
     TrackingView,
 )
-from dom.services import notifications, orders, tracking
+from dom.services import fulfilment, notifications, order_changes, orders, tracking
 from dom.services.plan_records import plain
 
 router = APIRouter(tags=["orders"])
@@ -35,11 +35,11 @@ router = APIRouter(tags=["orders"])
 Step = Callable[[Connection, Order, Fulfilment, datetime], None]
 
 
-def policy(request: Request) -> orders.Policy:
-    return orders.Policy.from_settings(request.app.state.settings)
+def policy(request: Request) -> order_changes.Policy:
+    return order_changes.Policy.from_settings(request.app.state.settings)
 
 
-PolicyDep = Annotated[orders.Policy, Depends(policy)]
+PolicyDep = Annotated[order_changes.Policy, Depends(policy)]
 
 
 def draft_of(body: OrderIn) -> Order:
@@ -141,7 +141,7 @@ def order_view(
     }
 
 
-def request_view(found: orders.Request) -> dict[str, Any]:
+def request_view(found: fulfilment.Request) -> dict[str, Any]:
     owner = found.order
     return {
         "kind": "purchase_order" if found.purchase_order else "fulfilment_request",
@@ -327,11 +327,11 @@ def open_requests(
     node_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    return [request_view(r) for r in orders.requests(engine, principal, node_id, limit)]
+    return [request_view(r) for r in fulfilment.requests(engine, principal, node_id, limit)]
 
 
 def _run(engine: Any, principal: Any, fulfilment_id: str, act: Step) -> dict[str, Any]:
-    return request_view(orders.operate(engine, principal, fulfilment_id, act))
+    return request_view(fulfilment.operate(engine, principal, fulfilment_id, act))
 
 
 @router.post(
@@ -341,7 +341,7 @@ def _run(engine: Any, principal: Any, fulfilment_id: str, act: Step) -> dict[str
     summary="The node has the request",
 )
 def acknowledge(fulfilment_id: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
-    return _run(engine, principal, fulfilment_id, orders.acknowledge(principal.name))
+    return _run(engine, principal, fulfilment_id, fulfilment.acknowledge(principal.name))
 
 
 @router.post(
@@ -359,7 +359,7 @@ def reject(
     zips: ZipsDep,
     rules: PolicyDep,
 ) -> dict[str, Any]:
-    act = orders.reject(zips, rules, principal.name, body.line_ids, body.reason)
+    act = fulfilment.reject(zips, rules, principal.name, body.line_ids, body.reason)
     return _run(engine, principal, fulfilment_id, act)
 
 
@@ -377,7 +377,7 @@ def pick(
     zips: ZipsDep,
     rules: PolicyDep,
 ) -> dict[str, Any]:
-    act = orders.confirm_pick(zips, rules, principal.name, body.picked)
+    act = fulfilment.confirm_pick(zips, rules, principal.name, body.picked)
     return _run(engine, principal, fulfilment_id, act)
 
 
@@ -391,7 +391,7 @@ def pack(
     fulfilment_id: str, body: PackIn, engine: EngineDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     packages = [Package(dict(p.lines), p.weight_lb) for p in body.packages]
-    return _run(engine, principal, fulfilment_id, orders.pack(principal.name, packages))
+    return _run(engine, principal, fulfilment_id, fulfilment.pack(principal.name, packages))
 
 
 @router.post(
@@ -403,13 +403,13 @@ def pack(
 def ship(
     fulfilment_id: str, body: ShipIn, engine: EngineDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    act = orders.ship(principal.name, body.carrier, body.service, body.tracking)
+    act = fulfilment.ship(principal.name, body.carrier, body.service, body.tracking)
     return _run(engine, principal, fulfilment_id, act)
 
 
 def _simple_step(path: str, wanted: Status, summary: str) -> None:
     def endpoint(fulfilment_id: str, engine: EngineDep, principal: PrincipalDep) -> Any:
-        return _run(engine, principal, fulfilment_id, orders.step(principal.name, wanted))
+        return _run(engine, principal, fulfilment_id, fulfilment.step(principal.name, wanted))
 
     endpoint.__name__ = path.replace("-", "_")
     router.post(
@@ -433,4 +433,4 @@ _simple_step("delivered", Status.DELIVERED, "The carrier reports the delivery")
     summary="The customer collected it (in store or at the car)",
 )
 def hand_over(fulfilment_id: str, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
-    return _run(engine, principal, fulfilment_id, orders.hand_over(principal.name))
+    return _run(engine, principal, fulfilment_id, fulfilment.hand_over(principal.name))

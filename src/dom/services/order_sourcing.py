@@ -1,0 +1,287 @@
+"""Routing an order's outstanding lines inside its transaction: shipping lines by the engine
+under the order's profile (or as a batch wave planned them), pickup and curbside lines at the
+store or transferred to it; allocation, the nodes' day, consolidation and release."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from dom.adapters import inventory_store as store
+from dom.adapters import order_store
+from dom.adapters.network_cache import network
+from dom.adapters.zip_directory import ZipDirectory
+from dom.domain.inventory import Method as StockMethod
+from dom.domain.orders.lifecycle import Method, Status
+from dom.domain.orders.model import Fulfilment, Order, Part
+from dom.domain.sourcing.model import Order as RoutedOrder
+from dom.domain.sourcing.model import OrderLine as RoutedLine
+from dom.domain.sourcing.model import Plan
+from dom.domain.sourcing.profiles import OrderFacts
+from dom.services import sourcing
+from dom.services.inventory import allocate_units
+from dom.services.order_changes import Policy
+from dom.services.order_records import order_document
+from dom.services.order_stock import shift_stock, units_at
+
+
+def source_in(
+    connection: Connection,
+    zips: ZipDirectory,
+    found: Order,
+    actor: str,
+    policy: Policy,
+    now: datetime,
+    wave: Wave | None = None,
+) -> None:
+    """Route the order's outstanding lines: shipping lines by the engine under the order's
+    profile (or as the batch wave planned them), collected lines at the pickup store; allocate,
+    count capacity, release. An order whose profile routes in waves is queued instead, the
+    first time."""
+    outstanding = found.outstanding_lines()
+    added: list[Fulfilment] = []
+    waiting: dict[str, str] = {}
+    decisions: list[str] = []
+    shipping = [line for line in outstanding if line.method is Method.SHIP]
+    if shipping:
+        request, routed, facts = shipping_request(zips, found, shipping)
+        if wave is not None and wave.plan is not None:
+            decided = sourcing.record_in(connection, wave.plan, request, actor, now)
+        else:
+            chosen = sourcing.profile_for(connection, request, facts)
+            if chosen[0].constraints.wave and wave is None and found.sourced_at is None:
+                found.queue_for_wave(chosen[0].name, now, actor)
+                return
+            decided = sourcing.commit_in(
+                connection,
+                connection.engine,
+                actor,
+                found.channel,
+                request,
+                routed,
+                facts,
+                now,
+                found.avoid,
+                chosen,
+            )
+        decisions.append(str(decided.id))
+        added.extend(_fulfilments_of(decided.plan, now))
+        waiting.update(_reasons(decided.plan))
+    for method in (Method.PICKUP, Method.CURBSIDE):
+        collected = [line for line in outstanding if line.method is method]
+        if collected:
+            at_store, short = _collect_at_store(connection, found, collected, method, now)
+            added.extend(at_store)
+            waiting.update(short)
+    short_lines = [line for line in outstanding if line.method.at_store and line.line_id in waiting]
+    if short_lines:
+        transfer = _transfer_to_store(connection, zips, found, short_lines, actor, now)
+        if transfer is not None:
+            decisions.append(str(transfer.id))
+            added.extend(_fulfilments_of(transfer.plan, now, found.pickup_node_id))
+            for line in short_lines:
+                waiting.pop(line.line_id, None)
+            waiting.update(_reasons(transfer.plan))
+    current = network(connection)
+    for new in added:
+        day = sourcing.local_day(current.by_id[new.node_id], now)
+        order_store.add_capacity(connection, new.node_id, day, new.units, 1)
+    if policy.consolidation_window:
+        _consolidate(connection, found, added, now - policy.consolidation_window)
+    found.add_fulfilments(added, waiting, now, actor, decisions)
+    if policy.auto_release:
+        found.release(now, "auto-release")
+
+
+def _reasons(plan: Plan) -> dict[str, str]:
+    """Why each line the plan leaves unfilled waits."""
+    return {u.line_id: f"{u.reason.value}: {u.detail}" for u in plan.unfilled}
+
+
+def _consolidate(
+    connection: Connection, found: Order, added: Sequence[Fulfilment], since: datetime
+) -> None:
+    """Point each new shipping request at the customer's other requests to the same address at
+    the same node, made since `since` and not yet started, so the node ships them together."""
+    if found.customer.id is None or found.ship_to is None:
+        return
+    address = order_document(found)["ship_to"]
+    for new in added:
+        if new.method is not Method.SHIP or new.transfer_to is not None:
+            continue
+        new.ship_with = [
+            other.id
+            for other in order_store.mergeable_requests(
+                connection, new.node_id, found.customer.id, found.id, since
+            )
+            if other.document_ship_to == address
+        ]
+
+
+def _transfer_to_store(
+    connection: Connection,
+    zips: ZipDirectory,
+    found: Order,
+    lines: Sequence[Any],
+    actor: str,
+    now: datetime,
+) -> sourcing.Decision | None:
+    """Pickup lines the store cannot cover, shipped to it from other nodes when the order's
+    profile allows transfers: routed like a shipment to the store's address (a business, by
+    ground), with the transfer's cost and days; None when the profile does not allow it or
+    no node has any of them."""
+    store_id = found.pickup_node_id
+    assert store_id is not None
+    store_node = network(connection).by_id[store_id]
+    request = sourcing.SourcingRequest(
+        order_id=found.id,
+        lines=tuple(RoutedLine(line.line_id, line.sku, line.quantity) for line in lines),
+        zip_code=store_node.address.zip,
+        residential=False,
+        facts=_facts_of(found),
+    )
+    routed, facts = sourcing.order_of(zips, request)
+    chosen = sourcing.profile_for(connection, request, facts)
+    if not chosen[0].constraints.transfers_to_pickup:
+        return None
+    avoid = found.avoid | {(line.sku, store_id) for line in lines}
+    decided = sourcing.commit_in(
+        connection,
+        connection.engine,
+        actor,
+        found.channel,
+        request,
+        routed,
+        facts,
+        now,
+        avoid,
+        chosen,
+    )
+    return decided if decided.plan.shipments else None
+
+
+def arrive_at_store(
+    connection: Connection, found: Order, transfer: Fulfilment, actor: str, now: datetime
+) -> Fulfilment:
+    """A transfer delivered to the pickup store: its units join the store's stock, held for
+    this order by a pickup request there, released to the store at once."""
+    store_id = transfer.transfer_to
+    assert store_id is not None
+    shift_stock(connection, units_at(store_id, transfer.parts), now)
+    method = found.line(transfer.parts[0].line_id).method
+    request = Fulfilment(
+        _fulfilment_id(),
+        store_id,
+        method,
+        Status.SOURCED,
+        [Part(p.line_id, p.sku, p.quantity) for p in transfer.parts],
+        now,
+    )
+    day = sourcing.local_day(network(connection).by_id[store_id], now)
+    order_store.add_capacity(connection, store_id, day, request.units, 1)
+    found.take_over(transfer.id, request, now, actor)
+    found.release(now, actor)
+    return request
+
+
+@dataclass
+class Wave:
+    """An order's place in a batch wave: the plan the wave made for its shipping lines (None:
+    route it alone, the wave's units went elsewhere meanwhile)."""
+
+    plan: sourcing.Decision | None
+
+
+def shipping_request(
+    zips: ZipDirectory, found: Order, lines: Sequence[Any]
+) -> tuple[sourcing.SourcingRequest, RoutedOrder, OrderFacts]:
+    assert found.ship_to is not None
+    request = sourcing.SourcingRequest(
+        order_id=found.id,
+        lines=tuple(RoutedLine(line.line_id, line.sku, line.quantity) for line in lines),
+        zip_code=found.ship_to.zip_code,
+        residential=found.ship_to.residential,
+        service_level=found.service_level,
+        promise_by=found.promise_by,
+        facts=_facts_of(found),
+    )
+    routed, facts = sourcing.order_of(zips, request)
+    return request, routed, facts
+
+
+def _facts_of(found: Order) -> OrderFacts:
+    """What the profile rules look at."""
+    return OrderFacts(
+        channel=found.channel,
+        segment=found.customer.segment,
+        tags=frozenset(found.tags),
+        free_shipping=found.free_shipping,
+        value=found.value,
+    )
+
+
+def _fulfilments_of(plan: Plan, now: datetime, transfer_to: str | None = None) -> list[Fulfilment]:
+    return [
+        Fulfilment(
+            id=_fulfilment_id(),
+            node_id=shipment.node_id,
+            method=Method.SHIP,
+            status=Status.SOURCED,
+            parts=[Part(line.line_id, line.sku, line.quantity) for line in shipment.lines],
+            created_at=now,
+            carrier=shipment.carrier,
+            service=shipment.service,
+            ship_on=shipment.ship_on,
+            deliver_on=shipment.deliver_on,
+            transfer_to=transfer_to,
+            planned_packages=shipment.packages,
+        )
+        for shipment in plan.shipments
+    ]
+
+
+def _collect_at_store(
+    connection: Connection,
+    found: Order,
+    lines: Sequence[Any],
+    method: Method,
+    now: datetime,
+) -> tuple[list[Fulfilment], dict[str, str]]:
+    """Collected lines come from the pickup store's own stock (its safety stock is for exactly
+    these customers); a line the store cannot cover waits for supply there."""
+    store_id = found.pickup_node_id
+    assert store_id is not None
+    node = network(connection).by_id.get(store_id)
+    waiting: dict[str, str] = {}
+    if node is None or node.status_at(now).value != "active":
+        return [], {line.line_id: f"store {store_id} is paused" for line in lines}
+    needed: dict[str, int] = {}
+    for line in lines:
+        needed[line.sku] = needed.get(line.sku, 0) + line.quantity
+    locked = store.lock_positions(connection, [(sku, store_id) for sku in needed], now)
+    left = {sku: locked[(sku, store_id)].available_for(StockMethod.PICKUP) for sku in needed}
+    parts: list[Part] = []
+    for line in lines:
+        if (line.sku, store_id) in found.avoid:
+            waiting[line.line_id] = f"store {store_id} gave it back: waiting for stock there"
+        elif left[line.sku] >= line.quantity:
+            left[line.sku] -= line.quantity
+            parts.append(Part(line.line_id, line.sku, line.quantity))
+        else:
+            waiting[line.line_id] = (
+                f"not_enough_stock: store {store_id} has {left[line.sku]} of {line.quantity}"
+            )
+    if not parts:
+        return [], waiting
+    allocate_units(connection, units_at(store_id, parts), now, StockMethod.PICKUP)
+    request = Fulfilment(_fulfilment_id(), store_id, method, Status.SOURCED, parts, now)
+    return [request], waiting
+
+
+def _fulfilment_id() -> str:
+    return "f_" + secrets.token_hex(8)
