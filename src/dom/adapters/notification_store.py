@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from dom.adapters.tables import (
     customer_messages,
@@ -231,3 +231,23 @@ def node_places(connection: Connection, node_ids: Sequence[str]) -> dict[str, An
         nodes.c.id, nodes.c.name, nodes.c.address_line1, nodes.c.city, nodes.c.state, nodes.c.zip
     ).where(nodes.c.id.in_(sorted(set(node_ids))))
     return {row.id: row for row in connection.execute(query)}
+
+
+# ---- the console's overview ---------------------------------------------------------------------
+
+
+def delivery_counts(connection: Connection) -> dict[str, dict[str, int]]:
+    """How many deliveries each subscription has, per status."""
+    query = select(
+        webhook_deliveries.c.subscription_id, webhook_deliveries.c.status, func.count()
+    ).group_by(webhook_deliveries.c.subscription_id, webhook_deliveries.c.status)
+    counts: dict[str, dict[str, int]] = {}
+    for subscription_id, status, n in connection.execute(query):
+        counts.setdefault(subscription_id, {})[status] = int(n)
+    return counts
+
+
+def recent_messages(connection: Connection, limit: int) -> list[Any]:
+    """Customer messages of every order, newest first."""
+    query = select(customer_messages).order_by(customer_messages.c.id.desc()).limit(limit)
+    return list(connection.execute(query))

@@ -25,6 +25,8 @@ from dom.api.routes import (
     sourcing_profiles,
 )
 from dom.config import Settings
+from dom.console import notifications as console_notifications
+from dom.console import pages as console_pages
 from dom.console import routes as console
 
 DESCRIPTION = """dom routes orders across a retail network of distribution centres, stores, dropship
@@ -74,7 +76,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for module in routers:
         app.include_router(module.router)
     app.include_router(console.router)
-    app.mount(console.STATIC_URL, console.static_files(), name="console-static")
+    app.include_router(console_notifications.router)
+    app.mount(console_pages.STATIC_URL, console_pages.static_files(), name="console-static")
 
     @app.get(
         "/healthz", tags=["operations"], summary="Liveness: the process answers (no key needed)"

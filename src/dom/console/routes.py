@@ -1,28 +1,37 @@
 """The console's pages: sign in with an API key, then see the network and a SKU's stock on a
-map and in tables.
+map and in tables, and the orders with their timelines and routing explanations.
 
-The console calls the same services as the REST API. Its session is the API key itself, kept in
-an HttpOnly, SameSite=Strict cookie (`dom_key`, which the API's `principal` dependency also
-accepts). Forms that change the session refuse cross-site posts by their Origin header.
+The console calls the same services as the REST API; what its pages share (templates, the
+session cookie, refusing cross-site posts) is in `pages`.
 """
-
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import Engine
 
 from dom.api.deps import COOKIE
 from dom.console.mapview import TYPE_LABELS, Marker, map_view, place
-from dom.console.stock import RECENT_EVENTS, stock_view, suggestions
+from dom.console.pages import (
+    INVENTORY_URL,
+    LOGIN_URL,
+    NODES_URL,
+    ORDERS_URL,
+    cookie_secure,
+    cross_site,
+    engine_of,
+    forget_cookie,
+    refused_cross_site,
+    render,
+    signed_in,
+    to_login,
+)
+from dom.console.stock import stock_view, suggestions
 from dom.console.usmap import Point
 from dom.domain.access import Action, Principal
 from dom.domain.catalog import Product
@@ -32,51 +41,9 @@ from dom.domain.orders.lifecycle import Status
 from dom.services import catalog, monitoring, network, orders, sourcing
 from dom.services.keys import authenticate
 
-STATIC_URL = "/console/static"
-LOGIN_URL = "/console/login"
-NODES_URL = "/console/nodes"
-INVENTORY_URL = "/console/inventory"
-ORDERS_URL = "/console/orders"
 ORDERS_SHOWN = 100
 PAGE_SIZE = 1000
-SECURITY_HEADERS = {
-    # Everything the page uses comes from this server: no CDN, no inline script or style.
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    # "no-referrer" would make browsers send `Origin: null` on our own forms.
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-
 router = APIRouter(include_in_schema=False)
-templates = Environment(
-    loader=PackageLoader("dom.console", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-templates.filters["words"] = lambda value: str(value).replace("_", " ")
-templates.filters["units"] = lambda value: f"{value:,}"
-templates.filters["measure"] = lambda value: f"{value:,.2f}".rstrip("0").rstrip(".")
-templates.globals.update(
-    static=STATIC_URL,
-    type_labels=TYPE_LABELS,
-    nodes_url=NODES_URL,
-    inventory_url=INVENTORY_URL,
-    orders_url=ORDERS_URL,
-    read_network=Action.READ_NETWORK,
-    read_orders=Action.READ_ORDERS,
-    recent=RECENT_EVENTS,
-)
-
-
-def static_files() -> StaticFiles:
-    """The console's CSS, script and icon, served from the installed package."""
-    return StaticFiles(packages=[("dom.console", "static")])
 
 
 @dataclass(frozen=True)
@@ -115,38 +82,38 @@ def home() -> RedirectResponse:
 def console(request: Request) -> Response:
     """The console's landing page, once signed in: the network, or inventory for a key that may
     not read the network (a channel)."""
-    principal = _signed_in(request)
+    principal = signed_in(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     return RedirectResponse(_landing(principal), status_code=303)
 
 
 @router.get(LOGIN_URL)
 def login_form(request: Request) -> Response:
     """The form asking for an API key (straight on to the console when already signed in)."""
-    principal = _signed_in(request)
+    principal = signed_in(request)
     if principal is not None:
         return RedirectResponse(_landing(principal), status_code=303)
-    return _render("login.html", principal=None, error=None)
+    return render("login.html", principal=None, error=None)
 
 
 @router.post(LOGIN_URL)
 def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
     """Sign in: a valid key becomes the session cookie; anything else re-shows the form."""
-    if _cross_site(request):
-        return _refused_cross_site()
+    if cross_site(request):
+        return refused_cross_site()
     try:
-        authenticate(_engine(request), key.strip() or None)
+        authenticate(engine_of(request), key.strip() or None)
     except Unauthenticated as error:
         detail = "enter an API key" if not key.strip() else error.detail
-        return _render("login.html", status_code=401, principal=None, error=detail)
+        return render("login.html", status_code=401, principal=None, error=detail)
     response = RedirectResponse("/console", status_code=303)
     response.set_cookie(
         COOKIE,
         key.strip(),
         httponly=True,
         samesite="strict",
-        secure=_cookie_secure(request),
+        secure=cookie_secure(request),
         path="/",
     )
     return response
@@ -155,28 +122,28 @@ def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
 @router.post("/console/logout")
 def logout(request: Request) -> Response:
     """Sign out: the cookie is cleared; the key itself stays valid until revoked."""
-    if _cross_site(request):
-        return _refused_cross_site()
+    if cross_site(request):
+        return refused_cross_site()
     response = RedirectResponse(LOGIN_URL, status_code=303)
-    _forget_cookie(request, response)
+    forget_cookie(request, response)
     return response
 
 
 @router.get(NODES_URL)
 def nodes_page(request: Request, type: str = "") -> Response:
     """The network on a map and in a table, optionally only one node type."""
-    principal = _signed_in(request)
+    principal = signed_in(request)
     if principal is None:
-        return _to_login(request)
+        return to_login(request)
     try:
-        nodes = visible_nodes(_engine(request), principal)
+        nodes = visible_nodes(engine_of(request), principal)
     except Forbidden as error:
-        return _render("refused.html", status_code=403, principal=principal, reason=error.detail)
+        return render("refused.html", status_code=403, principal=principal, reason=error.detail)
     chosen = _node_type(type)
     now = datetime.now(UTC)
     rows = [node_row(node, now) for node in nodes if chosen is None or node.type is chosen]
     view = map_view(node_markers(rows))
-    return _render(
+    return render(
         "nodes.html",
         principal=principal,
         current="nodes",
@@ -198,10 +165,10 @@ def inventory_page(request: Request, sku: str = "") -> Response:
     A key that may not read the network (a channel) still sees the positions, listed by node id
     without a map; a node key sees only its own node's position.
     """
-    principal = _signed_in(request)
+    principal = signed_in(request)
     if principal is None:
-        return _to_login(request)
-    engine = _engine(request)
+        return to_login(request)
+    engine = engine_of(request)
     query = sku.strip()
     try:
         if not query:
@@ -219,8 +186,8 @@ def inventory_page(request: Request, sku: str = "") -> Response:
         now = datetime.now(UTC)
         stock = stock_view(engine, principal, product, nodes, now)
     except Forbidden as error:
-        return _render("refused.html", status_code=403, principal=principal, reason=error.detail)
-    return _render(
+        return render("refused.html", status_code=403, principal=principal, reason=error.detail)
+    return render(
         "inventory.html",
         principal=principal,
         current="inventory",
@@ -235,7 +202,7 @@ def _search_page(
     principal: Principal, query: str, matches: list[Product] | None = None, more: bool = False
 ) -> HTMLResponse:
     """The search form alone, or "no such SKU" (404) with the products that match the query."""
-    return _render(
+    return render(
         "inventory_search.html",
         status_code=200 if matches is None else 404,
         principal=principal,
@@ -249,22 +216,22 @@ def _search_page(
 @router.get(ORDERS_URL)
 def orders_page(request: Request, status: str = "") -> Response:
     """The newest orders (by status if asked), what is at risk, and each node's day."""
-    principal = _signed_in(request)
+    principal = signed_in(request)
     if principal is None:
-        return _to_login(request)
-    engine = _engine(request)
+        return to_login(request)
+    engine = engine_of(request)
     wanted = Status(status) if status in {s.value for s in Status} else None
     try:
         page = orders.orders(engine, principal, wanted, ORDERS_SHOWN)
         overview = monitoring.overview(engine, principal)
     except Forbidden as error:
-        return _render("refused.html", status_code=403, principal=principal, reason=error.detail)
+        return render("refused.html", status_code=403, principal=principal, reason=error.detail)
     busiest = sorted(
         overview.nodes,
         key=lambda load: load.units_used / max(1, load.units_per_day),
         reverse=True,
     )[:15]
-    return _render(
+    return render(
         "orders.html",
         principal=principal,
         current="orders",
@@ -279,10 +246,10 @@ def orders_page(request: Request, status: str = "") -> Response:
 @router.get(ORDERS_URL + "/{order_id}")
 def order_page(request: Request, order_id: str) -> Response:
     """One order: its lines, fulfilment requests, timeline and the routing explanation."""
-    principal = _signed_in(request)
+    principal = signed_in(request)
     if principal is None:
-        return _to_login(request)
-    engine = _engine(request)
+        return to_login(request)
+    engine = engine_of(request)
     try:
         found = orders.order(engine, principal, order_id)
         decisions = (
@@ -291,12 +258,12 @@ def order_page(request: Request, order_id: str) -> Response:
             else []
         )
     except NotFound:
-        return _render(
+        return render(
             "refused.html", status_code=404, principal=principal, reason=f"No order {order_id}"
         )
     except Forbidden as error:
-        return _render("refused.html", status_code=403, principal=principal, reason=error.detail)
-    return _render(
+        return render("refused.html", status_code=403, principal=principal, reason=error.detail)
+    return render(
         "order.html",
         principal=principal,
         current="orders",
@@ -371,65 +338,3 @@ def _node_type(value: str) -> NodeType | None:
 
 def _landing(principal: Principal) -> str:
     return NODES_URL if principal.may(Action.READ_NETWORK) else INVENTORY_URL
-
-
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-def _cookie_secure(request: Request) -> bool:
-    return bool(request.app.state.settings.cookie_secure)
-
-
-def _signed_in(request: Request) -> Principal | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    try:
-        return authenticate(_engine(request), token)
-    except Unauthenticated:
-        return None
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    """Back to the login form; a cookie that no longer signs in (revoked key) is dropped."""
-    response = RedirectResponse(LOGIN_URL, status_code=303)
-    if COOKIE in request.cookies:
-        _forget_cookie(request, response)
-    return response
-
-
-def _forget_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(
-        COOKIE, path="/", httponly=True, samesite="strict", secure=_cookie_secure(request)
-    )
-
-
-def _cross_site(request: Request) -> bool:
-    """A form posted from another site: the browser says so, or its Origin is not this host.
-
-    Browsers send Origin on every POST; a request without one (curl, scripts) cannot carry a
-    victim's cookie on its own, and the SameSite=Strict cookie already stays home.
-    """
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return True
-    origin = request.headers.get("origin")
-    if origin is None:
-        return False
-    return urlsplit(origin).netloc != request.headers.get("host")
-
-
-def _refused_cross_site() -> HTMLResponse:
-    return _render(
-        "refused.html",
-        status_code=403,
-        principal=None,
-        reason="this form was sent from another site; open the console and try again",
-    )
-
-
-def _render(template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("current", "")
-    html = templates.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)

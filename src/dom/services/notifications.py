@@ -471,3 +471,17 @@ def order_messages(engine: Engine, principal: Principal, order_id: str) -> list[
     orders.order(engine, principal, order_id)  # the caller may see it
     with reading(engine) as connection:
         return [dict(row._mapping) for row in store.messages_of(connection, order_id)]
+
+
+def delivery_counts(engine: Engine, principal: Principal) -> dict[str, dict[str, int]]:
+    """How many deliveries each subscription has, per status (subscription id -> status -> n)."""
+    principal.require(Action.MANAGE_NOTIFICATIONS)
+    with reading(engine) as connection:
+        return store.delivery_counts(connection)
+
+
+def recent_messages(engine: Engine, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+    """Customer messages of every order, newest first."""
+    principal.require(Action.MANAGE_NOTIFICATIONS)
+    with reading(engine) as connection:
+        return [dict(row._mapping) for row in store.recent_messages(connection, limit)]
