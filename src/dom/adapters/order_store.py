@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dom.adapters.tables import capacity_used, fulfilments, order_events, orders, outbox
@@ -16,49 +17,68 @@ class StaleOrder(Exception):
     """Another writer changed the order since it was read; the caller reads it again."""
 
 
+# The statements every order runs are built once (per dialect where they differ): building a
+# statement costs SQLAlchemy several times what running a built one does.
+_INSERT_ORDER = insert(orders)
+_BY_EXTERNAL = select(orders.c.id).where(
+    orders.c.channel == bindparam("channel"), orders.c.external_id == bindparam("external_id")
+)
+_ORDER = select(orders).where(orders.c.id == bindparam("order_id"))
+_UPDATE_ORDER = (
+    update(orders)
+    .where(orders.c.id == bindparam("order_id"), orders.c.version == bindparam("version"))
+    .values(
+        version=bindparam("next_version"),
+        status=bindparam("status"),
+        updated_at=bindparam("updated_at"),
+        document=bindparam("document"),
+    )
+)
+_INSERT_FULFILMENTS = insert(fulfilments)
+_INSERT_HISTORY = insert(order_events)
+_INSERT_OUTBOX = insert(outbox)
+_FULFILMENTS_OF = (
+    select(fulfilments)
+    .where(fulfilments.c.order_id == bindparam("order_id"))
+    .order_by(fulfilments.c.created_at, fulfilments.c.id)
+)
+
+
 def insert_order(connection: Connection, row: dict[str, Any]) -> None:
-    connection.execute(insert(orders).values(**row))
+    connection.execute(_INSERT_ORDER, row)
 
 
 def order_id_by_external(connection: Connection, channel: str, external_id: str) -> str | None:
-    query = select(orders.c.id).where(
-        orders.c.channel == channel, orders.c.external_id == external_id
-    )
-    found = connection.execute(query).scalar()
+    found = connection.execute(
+        _BY_EXTERNAL, {"channel": channel, "external_id": external_id}
+    ).scalar()
     return None if found is None else str(found)
 
 
 def lock_order(connection: Connection, order_id: str) -> Any:
     """The order's row, locked until the transaction ends (PostgreSQL; SQLite locks the file)."""
-    query = select(orders).where(orders.c.id == order_id)
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return connection.execute(query).first()
+    query = _ORDER.with_for_update() if connection.dialect.name == "postgresql" else _ORDER
+    return connection.execute(query, {"order_id": order_id}).first()
 
 
 def get_order(connection: Connection, order_id: str) -> Any:
-    return connection.execute(select(orders).where(orders.c.id == order_id)).first()
+    return connection.execute(_ORDER, {"order_id": order_id}).first()
 
 
 def update_order(
     connection: Connection, order_id: str, version: int, values: dict[str, Any]
 ) -> None:
+    """A new status, time and document, if the order is still at `version`."""
     done = connection.execute(
-        update(orders)
-        .where(orders.c.id == order_id, orders.c.version == version)
-        .values(version=version + 1, **values)
+        _UPDATE_ORDER,
+        {"order_id": order_id, "version": version, "next_version": version + 1, **values},
     )
     if done.rowcount != 1:
         raise StaleOrder(order_id)
 
 
 def fulfilments_of(connection: Connection, order_id: str) -> list[Any]:
-    query = (
-        select(fulfilments)
-        .where(fulfilments.c.order_id == order_id)
-        .order_by(fulfilments.c.created_at, fulfilments.c.id)
-    )
-    return list(connection.execute(query))
+    return list(connection.execute(_FULFILMENTS_OF, {"order_id": order_id}))
 
 
 def orders_by_ids(connection: Connection, order_ids: Collection[str]) -> dict[str, Any]:
@@ -90,28 +110,36 @@ def get_fulfilment(connection: Connection, fulfilment_id: str) -> Any:
 
 def insert_fulfilments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        connection.execute(insert(fulfilments), list(rows))
+        connection.execute(_INSERT_FULFILMENTS, list(rows))
 
 
 def save_fulfilments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert new requests and update changed ones (rows carry every column)."""
     if not rows:
         return
-    existing = {
-        row.id
-        for row in connection.execute(
-            select(fulfilments.c.id).where(fulfilments.c.id.in_([r["id"] for r in rows]))
-        )
-    }
+    ids = [row["id"] for row in rows]
+    existing = set(connection.execute(_EXISTING_FULFILMENTS, {"ids": ids}).scalars())
     new = [row for row in rows if row["id"] not in existing]
     if new:
-        connection.execute(insert(fulfilments), new)
-    for row in rows:
-        if row["id"] in existing:
-            values = {k: v for k, v in row.items() if k not in ("id", "created_at")}
-            connection.execute(
-                update(fulfilments).where(fulfilments.c.id == row["id"]).values(**values)
-            )
+        connection.execute(_INSERT_FULFILMENTS, new)
+    changed = [{**row, "fulfilment_id": row["id"]} for row in rows if row["id"] in existing]
+    if changed:
+        connection.execute(_UPDATE_FULFILMENT, changed)
+
+
+_EXISTING_FULFILMENTS = select(fulfilments.c.id).where(
+    fulfilments.c.id.in_(bindparam("ids", expanding=True))
+)
+_UPDATE_FULFILMENT = (
+    update(fulfilments)
+    .where(fulfilments.c.id == bindparam("fulfilment_id"))
+    .values(
+        {
+            column: bindparam(column)
+            for column in ("order_id", "node_id", "method", "status", "updated_at", "document")
+        }
+    )
+)
 
 
 def open_fulfilments(
@@ -129,9 +157,9 @@ def insert_entries(
 ) -> None:
     """An order's new history entries and their outbox events, in the caller's transaction."""
     if history:
-        connection.execute(insert(order_events), list(history))
+        connection.execute(_INSERT_HISTORY, list(history))
     if events:
-        connection.execute(insert(outbox), list(events))
+        connection.execute(_INSERT_OUTBOX, list(events))
 
 
 def history_of(connection: Connection, order_id: str) -> list[Any]:
@@ -173,32 +201,40 @@ def order_ids_with_status(connection: Connection, status: str, limit: int) -> li
 
 def add_capacity(connection: Connection, node_id: str, day: date, units: int, count: int) -> None:
     """Count units and orders a node took on (negative: gave back) on its local day."""
-    on_postgres = connection.dialect.name == "postgresql"
+    connection.execute(
+        _add_capacity_statement(connection.dialect.name),
+        {"node_id": node_id, "day": day, "units": units, "orders": count},
+    )
+
+
+@cache
+def _add_capacity_statement(dialect: str) -> Any:
+    on_postgres = dialect == "postgresql"
     insert_ = postgresql.insert if on_postgres else sqlite.insert
     at_least = func.greatest if on_postgres else func.max  # SQLite's max of two values
     table = capacity_used
-    statement = insert_(table).values(node_id=node_id, day=day, units=units, orders=count)
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.node_id, table.c.day],
-            set_={
-                "units": at_least(table.c.units + statement.excluded.units, 0),
-                "orders": at_least(table.c.orders + statement.excluded.orders, 0),
-            },
-        )
+    statement = insert_(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.node_id, table.c.day],
+        set_={
+            "units": at_least(table.c.units + statement.excluded.units, 0),
+            "orders": at_least(table.c.orders + statement.excluded.orders, 0),
+        },
     )
+
+
+_CAPACITY_ON = select(
+    capacity_used.c.node_id, capacity_used.c.day, capacity_used.c.units, capacity_used.c.orders
+).where(capacity_used.c.day.in_(bindparam("days", expanding=True)))
 
 
 def capacity_on(connection: Connection, days: dict[str, date]) -> dict[str, tuple[int, int]]:
     """Units and orders taken on per node, each on its own local day."""
     if not days:
         return {}
-    wanted = set(days.values())
-    query = select(capacity_used).where(capacity_used.c.day.in_(sorted(wanted)))
+    rows = connection.execute(_CAPACITY_ON, {"days": sorted(set(days.values()))})
     return {
-        row.node_id: (row.units, row.orders)
-        for row in connection.execute(query)
-        if days.get(row.node_id) == row.day
+        node_id: (units, count) for node_id, day, units, count in rows if days.get(node_id) == day
     }
 
 

@@ -7,7 +7,18 @@ from collections.abc import Iterable, Sequence
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import Column, Connection, String, Table, cast, delete, func, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    String,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
@@ -129,9 +140,13 @@ def network_changed(connection: Connection) -> None:
     )
 
 
+# Built once: every transaction that routes or checks an order runs these.
+_TOKEN = select(network_version.c.token).where(network_version.c.id == 1)
+_PRODUCTS = select(products).where(products.c.sku.in_(bindparam("skus", expanding=True)))
+
+
 def network_token(connection: Connection) -> str | None:
-    query = select(network_version.c.token).where(network_version.c.id == 1)
-    return connection.execute(query).scalar()
+    return connection.execute(_TOKEN).scalar()
 
 
 def get_node(connection: Connection, node_id: str) -> Node | None:
@@ -219,7 +234,7 @@ def save_products(connection: Connection, items: Iterable[Product]) -> None:
 
 
 def get_products(connection: Connection, skus: Sequence[str]) -> list[Product]:
-    rows = connection.execute(select(products).where(products.c.sku.in_(list(skus))))
+    rows = connection.execute(_PRODUCTS, {"skus": list(skus)})
     return [row_to_product(row) for row in rows]
 
 

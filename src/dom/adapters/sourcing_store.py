@@ -9,9 +9,11 @@ from sqlalchemy import Connection, insert, select, update
 
 from dom.adapters.tables import sourcing_decisions
 
+_INSERT_DECISION = insert(sourcing_decisions)  # built once: every routed order runs it
+
 
 def insert_decision(connection: Connection, row: dict[str, Any]) -> None:
-    connection.execute(insert(sourcing_decisions).values(**row))
+    connection.execute(_INSERT_DECISION, row)
 
 
 def get_decision(connection: Connection, decision_id: str) -> Any:

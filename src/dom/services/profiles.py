@@ -620,12 +620,16 @@ def active_routing_in(connection: Connection) -> Routing:
 
 def _active_versions(connection: Connection) -> frozenset[tuple[str, int]]:
     """Each active profile's name and version, and the active rule set's version (named "")."""
-    p, r = profiles_table, rule_sets_table
-    query = union_all(
-        select(p.c.name, p.c.version).where(p.c.status == ACTIVE),
-        select(literal(""), r.c.version).where(r.c.status == ACTIVE),
-    )
-    return frozenset((str(name), int(version)) for name, version in connection.execute(query))
+    rows = connection.execute(_ACTIVE_VERSIONS)
+    return frozenset((str(name), int(version)) for name, version in rows)
+
+
+_ACTIVE_VERSIONS = union_all(  # built once: every routed order runs it
+    select(profiles_table.c.name, profiles_table.c.version).where(
+        profiles_table.c.status == ACTIVE
+    ),
+    select(literal(""), rule_sets_table.c.version).where(rule_sets_table.c.status == ACTIVE),
+)
 
 
 def trial_routing(
