@@ -1,6 +1,6 @@
 """Notifications: the relay that delivers the outbox as signed webhooks and customer messages,
 and the subscriptions and templates behind them. (`order.at_risk`, the "delayed" message, is
-published by the late-request job, `orders.watch_late`.)
+published by the late-request job, `order_jobs.watch_late`.)
 
 The relay works in three steps, each safe with any number of workers at once:
 
