@@ -12,12 +12,17 @@ against the order-by-order baselines, and how waves scale.
   size, peak memory, gap.
 
 Every measurement runs in a process of its own (`bench/sourcing_worker.py`), one at a time.
+With `--baseline-src`, the latency is measured `--repeat` times for each tree, alternately (the
+baseline first), so both see the same load on the machine; the report gives per kind the
+median over the runs of each run's median and p99, and the median of the run-by-run ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,7 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sourcing-samples", type=int, default=300, help="timed orders per line count"
     )
     group.add_argument(
-        "--wave-sizes", type=int, nargs="+", default=[2_000, 5_000], help="orders per wave"
+        "--wave-sizes",
+        type=int,
+        nargs="*",
+        default=[2_000, 5_000],
+        help="orders per wave (none: no quality waves)",
     )
     group.add_argument("--wave-time-limit", type=float, default=WAVE_SECONDS)
     group.add_argument(
@@ -97,6 +106,9 @@ class SourcingOptions:
     scale_sizes: tuple[int, ...]
     scale_time_limit: float
     seed: int = 7
+    #: another tree's src folder: its latency measured alternately with this one's
+    baseline_src: Path | None = None
+    repeat: int = 1  # latency runs per tree when side by side
 
     @classmethod
     def from_arguments(cls, arguments: argparse.Namespace) -> SourcingOptions:
@@ -108,6 +120,8 @@ class SourcingOptions:
             wave_time_limit=arguments.wave_time_limit,
             scale_sizes=tuple(arguments.scale_sizes),
             scale_time_limit=arguments.scale_time_limit,
+            baseline_src=arguments.baseline_src,
+            repeat=arguments.repeat,
         )
 
 
@@ -129,6 +143,8 @@ class SourcingResults:
     options: SourcingOptions
     code: str = ""  # the commit measured
     latency: LatencyResult | None = None
+    #: side by side: (baseline, this tree) per round, each run in a process of its own
+    paired: list[tuple[LatencyResult, LatencyResult]] = field(default_factory=list)
     quality: list[WaveResult | Unfinished] = field(default_factory=list)
     scale: list[WaveResult | Unfinished] = field(default_factory=list)
     seconds: float = 0.0
@@ -140,20 +156,13 @@ def run_sourcing_benchmark(options: SourcingOptions, log: Log) -> SourcingResult
     with tempfile.TemporaryDirectory(prefix="dom-bench-sourcing-") as tmp:
         out = Path(tmp) / "result.json"
         log(f"sourcing latency on {options.latency_nodes} nodes …")
-        raw = _worker(
-            [
-                "latency",
-                f"--nodes={options.latency_nodes}",
-                f"--skus={options.latency_skus}",
-                f"--samples={options.samples}",
-                f"--seed={options.seed}",
-            ],
-            out,
-            None,
-        )
-        if isinstance(raw, _Stopped):
-            raise RuntimeError(f"the latency benchmark failed: {raw.why}")
-        results.latency = LatencyResult.from_json(raw)
+        if options.baseline_src is None:
+            results.latency = _latency(options, out, None)
+        for round_number in range(options.repeat if options.baseline_src else 0):
+            log(f"side by side, round {round_number + 1} of {options.repeat} …")
+            baseline = _latency(options, out, options.baseline_src)
+            results.latency = _latency(options, out, None)
+            results.paired.append((baseline, results.latency))
         for orders in options.wave_sizes:
             log(f"wave of {orders:,} orders, {options.wave_time_limit:.0f} s, with baselines …")
             found = _wave(orders, options.wave_time_limit, options.seed, out, ["--nearest"])
@@ -166,6 +175,21 @@ def run_sourcing_benchmark(options: SourcingOptions, log: Log) -> SourcingResult
             log(_summary(found))
     results.seconds = time.perf_counter() - began
     return results
+
+
+def _latency(options: SourcingOptions, out: Path, src: Path | None) -> LatencyResult:
+    """One latency run, of this tree or (`src`) of another."""
+    arguments = [
+        "latency",
+        f"--nodes={options.latency_nodes}",
+        f"--skus={options.latency_skus}",
+        f"--samples={options.samples}",
+        f"--seed={options.seed}",
+    ]
+    raw = _worker(arguments, out, None, src)
+    if isinstance(raw, _Stopped):
+        raise RuntimeError(f"the latency benchmark failed: {raw.why}")
+    return LatencyResult.from_json(raw)
 
 
 def _code_version() -> str:
@@ -215,16 +239,22 @@ class _Stopped:
 
 
 def _worker(
-    arguments: list[str], out: Path, solver_limit: float | None
+    arguments: list[str], out: Path, solver_limit: float | None, src: Path | None = None
 ) -> dict[str, Any] | _Stopped:
     """The worker's JSON result; or, if it failed, ran past `DEADLINE_SECONDS` or kept solving
-    `SOLVER_GRACE_SECONDS` past the solver's time limit, why and how far it got."""
+    `SOLVER_GRACE_SECONDS` past the solver's time limit, why and how far it got. With `src`,
+    the worker imports `dom` from that tree."""
     progress = progress_file(out)
     out.unlink(missing_ok=True)
     progress.unlink(missing_ok=True)
     command = [sys.executable, "-m", "bench.sourcing_worker", *arguments, f"--out={out}"]
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        )
     began = time.monotonic()
-    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL) as process:
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=env) as process:
         while process.poll() is None:
             time.sleep(POLL_SECONDS)
             known = _read(progress)
@@ -367,6 +397,7 @@ def report_lines(results: SourcingResults) -> list[str]:
         f"Code measured: {results.code}.",
         "",
         *_latency_lines(results),
+        *_side_by_side_lines(results),
         *_quality_lines(results),
         *_scale_lines(results),
     ]
@@ -410,6 +441,45 @@ def _latency_lines(results: SourcingResults) -> list[str]:
         *_hot_table(latency.typical),
     ]
     return lines
+
+
+def _side_by_side_lines(results: SourcingResults) -> list[str]:
+    """Per kind: the median over the rounds of each run's median and p99, per tree, and the
+    median of the run-by-run ratios (baseline over this tree: above 1, this tree is faster)."""
+    if not results.paired:
+        return []
+    lines = [
+        f"Side by side with `{results.options.baseline_src}`: {len(results.paired)} rounds, "
+        "each the baseline's run then this tree's, every run in a process of its own. Per "
+        "kind, the median over the rounds of each run's median and p99 (ms), and the median "
+        "of the run-by-run ratios baseline / this tree.",
+        "",
+        "| order | baseline median | this median | ratio | baseline p99 | this p99 | ratio "
+        "| p99 per round, baseline / this |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    kinds = [row.kind for row in results.paired[0][1].rows]
+    for index, kind in enumerate(kinds):
+        pairs = [
+            (Latencies.of(b.rows[index].seconds), Latencies.of(c.rows[index].seconds))
+            for b, c in results.paired
+        ]
+        medians = [(b.median, c.median) for b, c in pairs]
+        tails = [(b.p99, c.p99) for b, c in pairs]
+        rounds = ", ".join(f"{1000 * b:.1f} / {1000 * c:.1f}" for b, c in tails)
+        lines.append(
+            f"| {kind} | {_ms(medians, 0)} | {_ms(medians, 1)} | {_ratio(medians):.2f}× "
+            f"| {_ms(tails, 0)} | {_ms(tails, 1)} | {_ratio(tails):.2f}× | {rounds} |"
+        )
+    return [*lines, ""]
+
+
+def _ms(pairs: Sequence[tuple[float, float]], side: int) -> str:
+    return f"{1000 * statistics.median(p[side] for p in pairs):.2f}"
+
+
+def _ratio(pairs: Sequence[tuple[float, float]]) -> float:
+    return statistics.median(b / c for b, c in pairs)
 
 
 def _hot_table(hot: Sequence[Hot]) -> list[str]:

@@ -7,13 +7,16 @@ import itertools
 import math
 import random
 from dataclasses import replace
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
+from dom.domain.geo import miles_between
 from dom.domain.network import Handling, HandlingCost, NodeType
+from dom.domain.promise import add_business_days, ship_date
 from dom.domain.sourcing import search
-from dom.domain.sourcing.engine import route
+from dom.domain.sourcing.engine import candidates, route
 from dom.domain.sourcing.model import Offer, Order, OrderLine, Plan, SolveStatus, Unfilled
 from dom.domain.sourcing.profiles import (
     FASTEST,
@@ -163,6 +166,37 @@ def test_the_search_ships_once_per_node_and_matches_trying_every_plan(
             assert (len(lines), value) == pytest.approx(expected), f"seed {seed}"
         else:
             assert solved.blocks == [] and solved.bound <= expected[1] - table.first_credit
+
+
+@pytest.mark.parametrize("promise_days", [None, 2, 4])
+def test_each_node_gets_the_dates_and_zones_of_its_own_distance(promise_days: int | None) -> None:
+    # Nodes are costed once per (ship dates, distance band): nodes in one time zone near a
+    # zone boundary, on either side of it, must still get their own zones and arrivals.
+    offers = [
+        Offer(node(f"n{place}-{kind.value}", place, kind), {"A": 5})
+        for place in range(10)
+        for kind in (NodeType.DISTRIBUTION_CENTRE, NodeType.STORE)
+    ]
+    for to in range(10):
+        promise = None if promise_days is None else NOW.date() + timedelta(days=promise_days)
+        order = order_of(("A", 1), to=to, promise_by=promise)
+        found = candidates(order, offers, PRODUCTS, SERVICES, LOWEST_COST, NOW, DateBook())
+        for offer in offers:
+            model = found.models.get(offer.node.id)
+            expected = []
+            miles = miles_between(offer.node.location, order.destination)
+            for service in SERVICES:
+                leaves = ship_date(offer.node, NOW, frozenset(d.value for d in service.pickup_days))
+                band = service.zone_for(miles)
+                arrives = None if leaves is None else add_business_days(leaves, band.transit_days)
+                if arrives is not None and (promise is None or arrives <= promise):
+                    expected.append((service.key, band.zone, leaves, arrives))
+            got = (
+                []
+                if model is None
+                else [(o.service.key, o.zone, o.ship_on, o.deliver_on) for o in model.options]
+            )
+            assert got == expected, (to, offer.node.id)
 
 
 class TestChoosingNodes:

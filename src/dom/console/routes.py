@@ -4,6 +4,7 @@ map and in tables, and the orders with their timelines and routing explanations.
 The console calls the same services as the REST API; what its pages share (templates, the
 session cookie, refusing cross-site posts) is in `pages`.
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import heapq
 import math
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -25,7 +27,7 @@ from typing import NamedTuple
 from dom.domain.carriers import CarrierService, billable_weight
 from dom.domain.catalog import Product
 from dom.domain.geo import miles_between
-from dom.domain.network import Capability, Handling, NodeStatus, NodeType
+from dom.domain.network import Capability, Handling, Node, NodeStatus, NodeType
 from dom.domain.sourcing import search
 from dom.domain.sourcing.model import (
     Alternative,
@@ -169,29 +171,46 @@ def candidates(
     calendar: DateBook,
 ) -> Candidates:
     """Set aside the nodes that cannot serve, place short lines, prune, and cost what is kept."""
-    allowed = _allowed_services(services, order, profile)
+    reach = _Reach(order, _allowed_services(services, order, profile), now, calendar)
     models: dict[str, NodeModel] = {}
     excluded: dict[str, str] = {}
     set_aside: dict[str, tuple[str, NodeModel]] = {}
-    skus = {line.sku for line in order.lines}
+    skus = reach.skus
     for offer in offers:
-        if not any(offer.available.get(sku, 0) > 0 for sku in skus):
+        available = offer.available
+        for sku in skus:
+            if available.get(sku, 0) > 0:
+                break
+        else:
             continue  # nothing to give: not a candidate, nothing to explain
-        model, reason, rule = _model(offer, order, allowed, profile, now, calendar)
+        model, reason, rule = _model(offer, reach, profile)
         if reason is None and model is not None:
             models[offer.node.id] = model
             continue
         excluded[offer.node.id] = reason or "cannot serve this order"
         if rule is not None and model is not None:
             set_aside[offer.node.id] = (rule, model)
-    work, unfilled = _work_lines(order, offers, models, products, profile, excluded)
+    holders = _holders(models, skus)
+    work, unfilled = _work_lines(order, offers, models, holders, products, profile, excluded)
     rejected = profile.constraints.on_short is OnShort.REJECT and bool(unfilled)
-    kept, pruned = _prune(models, work, products)
+    kept, pruned = _prune(models, holders, work, products)
     for model in kept:
         _cost_lines(model, work, products, profile)
     return Candidates(
         order, profile, work, unfilled, kept, models, excluded, set_aside, pruned, rejected
     )
+
+
+def _holders(models: Mapping[str, NodeModel], skus: Sequence[str]) -> dict[str, list[NodeModel]]:
+    """Per SKU, the eligible nodes with units of it they may give, in the order of `models`:
+    a line looks only at these instead of at every node."""
+    holders: dict[str, list[NodeModel]] = {sku: [] for sku in skus}
+    for model in models.values():
+        usable = model.usable
+        for sku in skus:
+            if usable[sku] > 0:
+                holders[sku].append(model)
+    return holders
 
 
 def costed(found: Candidates, node_id: str, products: Mapping[str, Product]) -> NodeModel | None:
@@ -276,33 +295,66 @@ def _allowed_services(
     )
 
 
+class _Reach:
+    """How an order's parcels can go from a node: the services it may use and, per node, the
+    options. A node's options follow from its ship dates and the distance band it falls in for
+    every service, so nodes alike in both (most, in a network) share them: worked out once per
+    order and band."""
+
+    def __init__(
+        self,
+        order: Order,
+        services: tuple[CarrierService, ...],
+        now: datetime,
+        calendar: DateBook,
+    ) -> None:
+        self.order, self.services, self.now, self.calendar = order, services, now, calendar
+        self.today = now.date()
+        self.skus = tuple(dict.fromkeys(line.sku for line in order.lines))
+        #: every zone's upper bound: two distances with the same bounds below them are in the
+        #: same zone of every service
+        self.limits = sorted(
+            {b.max_miles for s in services for b in s.zones if b.max_miles is not None}
+        )
+        self._known: dict[tuple[tuple[date | None, ...], int], list[Option]] = {}
+
+    def options(self, node: Node, miles: float) -> list[Option]:
+        """The services that can take the node's parcel, with their dates and zone."""
+        leaving = self.calendar.ship_dates(node, self.now, self.services)
+        key = (leaving, bisect_left(self.limits, miles))
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = self._options(leaving, miles)
+        return list(found)
+
+    def _options(self, leaving: tuple[date | None, ...], miles: float) -> list[Option]:
+        promise, calendar, today = self.order.promise_by, self.calendar, self.today
+        options = []
+        for service, leaves in zip(self.services, leaving, strict=True):
+            if leaves is None:
+                continue
+            band = service.zone_for(miles)
+            arrives = calendar.arrival(leaves, band.transit_days)
+            if promise is not None and arrives > promise:
+                continue
+            options.append(Option(service, band.zone, leaves, arrives, (arrives - today).days))
+        return options
+
+
 def _model(
-    offer: Offer,
-    order: Order,
-    services: tuple[CarrierService, ...],
-    profile: Profile,
-    now: datetime,
-    calendar: DateBook,
+    offer: Offer, reach: _Reach, profile: Profile
 ) -> tuple[NodeModel | None, str | None, str | None]:
     """The node's model, or why it is left out — and, when a profile rule left it out, which
     one (such a node is still costed, to tell what the rule costs)."""
     node = offer.node
     c = profile.constraints
-    if node.status_at(now) is not NodeStatus.ACTIVE:
+    if node.status_at(reach.now) is not NodeStatus.ACTIVE:
         return None, "paused", None
-    if not node.capabilities & SHIPPING_CAPABILITIES:
+    if node.capabilities.isdisjoint(SHIPPING_CAPABILITIES):
         return None, "does not ship parcels", None
+    order = reach.order
     miles = miles_between(node.location, order.destination)
-    today = now.date()
-    options = []
-    for service, leaves in zip(services, calendar.ship_dates(node, now, services), strict=True):
-        if leaves is None:
-            continue
-        band = service.zone_for(miles)
-        arrives = calendar.arrival(leaves, band.transit_days)
-        if order.promise_by is not None and arrives > order.promise_by:
-            continue
-        options.append(Option(service, band.zone, leaves, arrives, (arrives - today).days))
+    options = reach.options(node, miles)
     if not options:
         why = (
             f"no allowed service delivers by {order.promise_by.isoformat()}"
@@ -311,7 +363,8 @@ def _model(
         )
         return None, why, None
     keep = c.min_store_stock_left if node.type is NodeType.STORE else 0
-    usable = {line.sku: max(0, offer.available.get(line.sku, 0) - keep) for line in order.lines}
+    available = offer.available
+    usable = {sku: n if (n := available.get(sku, 0) - keep) > 0 else 0 for sku in reach.skus}
     model = NodeModel(offer, miles, options, usable)
     if c.node_types is not None and node.type not in c.node_types:
         return model, f"node type {node.type.value} is not allowed by the profile", "node_types"
@@ -332,6 +385,7 @@ def _work_lines(
     order: Order,
     offers: Sequence[Offer],
     models: Mapping[str, NodeModel],
+    holders: Mapping[str, Sequence[NodeModel]],
     products: Mapping[str, Product],
     profile: Profile,
     excluded: Mapping[str, str],
@@ -341,10 +395,9 @@ def _work_lines(
     unfilled: list[UnfilledLine] = []
     for line in order.lines:
         needs = products[line.sku].handling
+        sku = line.sku
         able = {
-            m.id: m.usable.get(line.sku, 0)
-            for m in models.values()
-            if m.usable.get(line.sku, 0) > 0 and m.offer.node.handles(needs)
+            m.id: m.usable[sku] for m in holders[sku] if not needs or m.offer.node.handles(needs)
         }
         if any(units >= line.quantity for units in able.values()):
             work.append(WorkLine(line.line_id, line.sku, line.quantity))
@@ -462,18 +515,19 @@ def shipment_choice(
         model.offer.future_value.get(work[i].sku, 0.0) * work[i].quantity for i in lines
     )
     best: ShipmentChoice | None = None
+    per_line = sum(model.line_costs[i] for i in lines)
+    weighed: dict[float, int] = {}  # billable pounds per dimensional divisor: services share one
     for option in model.options:
-        pounds = sum(
-            _pounds(products[work[i].sku], option.service) * work[i].quantity for i in lines
-        )
+        pounds = weighed.get(option.service.dim_divisor, -1)
+        if pounds < 0:
+            pounds = weighed[option.service.dim_divisor] = sum(
+                _pounds(products[work[i].sku], option.service) * work[i].quantity for i in lines
+            )
         freight, packages = book.freight(option.service, option.zone, pounds, order.residential)
         if math.isinf(freight):
             continue
         objective = (
-            model.fixed
-            + sum(model.line_costs[i] for i in lines)
-            + w.shipping_cost * freight
-            + w.delivery_days * option.days
+            model.fixed + per_line + w.shipping_cost * freight + w.delivery_days * option.days
         )
         if best is None or objective < best.objective - 1e-9:
             costs = Costs(
@@ -496,21 +550,33 @@ def _pounds(product: Product, service: CarrierService) -> int:
 
 
 def _prune(
-    models: Mapping[str, NodeModel], work: Sequence[WorkLine], products: Mapping[str, Product]
+    models: Mapping[str, NodeModel],
+    holders: Mapping[str, Sequence[NodeModel]],
+    work: Sequence[WorkLine],
+    products: Mapping[str, Product],
 ) -> tuple[list[NodeModel], int]:
     """Keep, per line, the nearest nodes of each type that can fill it (within a type, handling
     costs alike and freight grows with distance), and the nodes that can fill the most lines,
     nearest first. The rest could only win by a quirk of the rate tables."""
-    asks = _asks(work, products)
     for model in models.values():
-        model.holds = _holds(model, asks)
+        model.holds = 0
+    for bit, sku, units, needs in _asks(work, products):
+        # A part of a line asks for at least one unit: only the SKU's holders can fill it.
+        pool = holders[sku] if units > 0 else models.values()
+        for model in pool:
+            if model.usable.get(sku, 0) >= units and (not needs or model.offer.node.handles(needs)):
+                model.holds |= bit
     able = sorted((m for m in models.values() if m.holds), key=lambda m: (m.miles, m.id))
     keep: dict[str, NodeModel] = {}
     kept_per: dict[tuple[int, NodeType], int] = {}  # per (line, node type)
     for m in able:
         kind = m.offer.node.type
-        for index in range(len(work)):
-            if m.holds >> index & 1 and kept_per.get((index, kind), 0) < KEEP_PER_LINE:
+        rest = m.holds
+        while rest:  # the lines it can fill, lowest first
+            low = rest & -rest
+            rest ^= low
+            index = low.bit_length() - 1
+            if kept_per.get((index, kind), 0) < KEEP_PER_LINE:
                 kept_per[index, kind] = kept_per.get((index, kind), 0) + 1
                 keep[m.id] = m
     shared = sorted(
@@ -821,11 +887,12 @@ def _short_nodes(
     found = []
     everything = list(range(len(work)))
     full = (1 << len(work)) - 1
-    partial = sorted(
+    partial = heapq.nsmallest(
+        WHAT_IF_NODES,
         (m for m in models.values() if m.holds != full and m.id not in chosen_nodes),
         key=lambda m: m.miles,
     )
-    for m in partial[:WHAT_IF_NODES]:
+    for m in partial:
         _cost_lines(m, work, products, profile)
         missing = {
             w.sku: w.quantity - m.usable.get(w.sku, 0)

@@ -82,6 +82,8 @@ class DateBook:
         self._days: tuple[frozenset[str], ...] = ()  # pickup days of each of `_services`
         self._now: datetime | None = None
         self._local: dict[str, datetime] = {}  # `now` in each time zone met since it changed
+        #: ZoneInfo keeps only a few zones alive: a network in more would read their files again
+        self._zones: dict[str, ZoneInfo] = {}
 
     def ship_dates(
         self, node: Node, now: datetime, services: tuple[CarrierService, ...]
@@ -113,7 +115,10 @@ class DateBook:
             self._now, self._local = now, {}
         local = self._local.get(timezone)
         if local is None:
-            local = self._local[timezone] = now.astimezone(ZoneInfo(timezone))
+            zone = self._zones.get(timezone)
+            if zone is None:
+                zone = self._zones[timezone] = ZoneInfo(timezone)
+            local = self._local[timezone] = now.astimezone(zone)
         return local
 
     def arrival(self, leaves: date, transit_days: int) -> date:
