@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, time
 from typing import Any
 
@@ -143,6 +143,7 @@ def network_changed(connection: Connection) -> None:
 # Built once: every transaction that routes or checks an order runs these.
 _TOKEN = select(network_version.c.token).where(network_version.c.id == 1)
 _PRODUCTS = select(products).where(products.c.sku.in_(bindparam("skus", expanding=True)))
+_SKUS = select(products.c.sku).where(products.c.sku.in_(bindparam("skus", expanding=True)))
 
 
 def network_token(connection: Connection) -> str | None:
@@ -231,6 +232,11 @@ def row_to_product(row: Any) -> Product:
 
 def save_products(connection: Connection, items: Iterable[Product]) -> None:
     upsert(connection, products, [product_to_row(p) for p in items])
+
+
+def known_skus(connection: Connection, skus: Collection[str]) -> set[str]:
+    """Which of these SKUs the catalogue has."""
+    return set(connection.execute(_SKUS, {"skus": sorted(skus)}).scalars())
 
 
 def get_products(connection: Connection, skus: Sequence[str]) -> list[Product]:

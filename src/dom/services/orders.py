@@ -15,11 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from dom.adapters import inventory_store as store
 from dom.adapters import order_store
+from dom.adapters import repositories as repo
 from dom.adapters.database import reading, writing
 from dom.adapters.network_cache import network
-from dom.adapters.tables import products
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import Action, Principal
 from dom.domain.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -87,7 +86,7 @@ def capture(
 def _check_new(connection: Connection, zips: ZipDirectory, draft: Order, now: datetime) -> None:
     """Every broken rule of a new order at once, or nothing."""
     known = Known(
-        skus=store.existing(connection, products.c.sku, {line.sku for line in draft.lines}),
+        skus=repo.known_skus(connection, {line.sku for line in draft.lines}),
         nodes=network(connection).by_id,
         zip_known=lambda zip_code: zips.destination(zip_code) is not None,
         today=now.date(),

@@ -21,11 +21,22 @@ from dom.domain.sourcing.model import (
     UnfilledLine,
 )
 
+#: Values already JSON types, by exact type (an enum that is also a str is not one of them).
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+#: Each dataclass's field names, looked up once per class.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
 
 def plain(value: Any) -> Any:
     """Dataclasses, enums, dates, tuples and mappings as JSON types."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    names = _FIELDS.get(kind)
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS.setdefault(kind, tuple(f.name for f in fields(value)))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date):

@@ -466,7 +466,9 @@ def offers(
     stock: dict[str, dict[str, int]] = {}
     for (sku, node_id), units in found.items():
         stock.setdefault(node_id, {})[sku] = units
-    days = {node_id: local_day(nodes[node_id], now) for node_id in stock}
+    zones = {nodes[node_id].timezone for node_id in stock}  # a handful for hundreds of nodes
+    dates = {zone: now.astimezone(ZoneInfo(zone)).date() for zone in zones}
+    days = {node_id: dates[nodes[node_id].timezone] for node_id in stock}
     used = order_store.capacity_on(connection, days)
     return [
         Offer(
