@@ -8,10 +8,12 @@ the expired holds of the positions they lock, and readers count only holds still
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import cache
+from itertools import compress
 from typing import Any
 
 from sqlalchemy import (
@@ -19,10 +21,14 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    any_,
     bindparam,
+    case,
+    cast,
     delete,
     func,
     insert,
+    literal_column,
     select,
     tuple_,
     update,
@@ -433,39 +439,94 @@ def available_units(
     method: Method,
     nodes: Iterable[str] | None = None,
 ) -> dict[tuple[str, str], int]:
-    """(SKU, node) → units that can be promised now, for the positions that have any.
+    """(SKU, node) → units that can be promised now, for the positions that have any."""
+    return {
+        (sku, node): count
+        for sku, (node_ids, units) in available_by_sku(connection, now, skus, method, nodes).items()
+        for node, count in zip(node_ids, units, strict=True)
+    }
 
-    Computed in the database: the stored `reserved` less the holds that have expired (few, and
-    found through the holds' expiry index), less allocations and, for shipping, safety stock.
-    Only positions with stock on hand can have any, and those are read from the index
-    `ix_positions_stocked` alone, SKU by SKU; the nodes are filtered here, as a list of nodes in
-    the query would make SQLite look up every (SKU, node) pair one by one.
+
+def available_by_sku(
+    connection: Connection,
+    now: datetime,
+    skus: Sequence[str],
+    method: Method,
+    nodes: Iterable[str] | None = None,
+) -> dict[str, tuple[list[str], list[int]]]:
+    """SKU → the nodes (in id order) with units that can be promised now, and those units;
+    only `nodes` if given, and only SKUs that have any.
+
+    Computed in the database: the stored `reserved` less the holds that have expired (found
+    through the holds' index), less allocations and, for shipping, safety stock. Only
+    positions with stock on hand can have any, and those are read from the index
+    `ix_positions_stocked` alone, SKU by SKU. Each SKU comes back as one row, its nodes and
+    their units joined by commas (`network.NODE_ID` allows none in an id): a hundred SKUs have
+    thousands of stocked positions, and a driver row for each cost more than the database's own
+    work. The nodes are filtered here, as a list of nodes in the query would make SQLite look
+    up every (SKU, node) pair one by one.
     """
-    wanted = bulk.value_table(connection, sorted(set(skus)), "wanted")
+    dialect = connection.dialect.name
+    wanted = sorted(set(skus))
+    given = {"skus": wanted} if dialect == "postgresql" else {"skus_json": json.dumps(wanted)}
+    rows = connection.execute(_available_statement(dialect, method), {**given, "now": now})
+    allowed = None if nodes is None else set(nodes)
+    found: dict[str, tuple[list[str], list[int]]] = {}
+    for sku, joined_nodes, joined_units in rows:
+        node_ids = joined_nodes.split(",")
+        units = list(map(int, joined_units.split(",")))
+        # The rows reach the aggregate in the index's order, (SKU, node); should a plan ever
+        # feed them otherwise, put them back in node order.
+        if node_ids != sorted(node_ids):
+            pairs = sorted(zip(node_ids, units, strict=True))
+            node_ids, units = [node for node, _ in pairs], [count for _, count in pairs]
+        if allowed is not None and not allowed.issuperset(node_ids):
+            keep = list(map(allowed.__contains__, node_ids))
+            node_ids, units = list(compress(node_ids, keep)), list(compress(units, keep))
+        if node_ids:
+            found[sku] = (node_ids, units)
+    return found
+
+
+@cache
+def _available_statement(dialect: str, method: Method) -> Any:
+    """Built once per dialect and method: every availability read, cart promise and placement
+    of a reservation runs one."""
+    if dialect == "postgresql":
+        # `= ANY(array)`: the index scan returns (SKU, node) order, which `IN (SELECT unnest …)`
+        # loses (a hash join, then a sort: twice the time).
+        listed = positions.c.sku == any_(bindparam("skus", type_=postgresql.ARRAY(String)))
+
+        def joined(values: Any) -> Any:
+            return func.string_agg(cast(values, String), literal_column("','"))
+    else:
+        each = func.json_each(bindparam("skus_json", type_=String)).table_valued("value")
+        listed = positions.c.sku.in_(select(each.c.value))
+
+        def joined(values: Any) -> Any:
+            return func.group_concat(values, literal_column("','"))
+
+    # Constants written into the statement: a planner can match `on_hand > 0` to the partial
+    # index only if it sees the 0 (PostgreSQL's generic plan of a prepared statement does not).
+    zero = literal_column("0", Integer)
     expired = (
-        select(
-            holds.c.sku,
-            holds.c.node_id,
-            func.sum(holds.c.quantity).label("units"),
+        select(func.coalesce(func.sum(holds.c.quantity), zero))
+        .where(
+            holds.c.sku == positions.c.sku,
+            holds.c.node_id == positions.c.node_id,
+            holds.c.expires_at <= bindparam("now", type_=holds.c.expires_at.type),
         )
-        .where(holds.c.sku.in_(select(wanted.c.value)), holds.c.expires_at <= now)
-        .group_by(holds.c.sku, holds.c.node_id)
-        .subquery("expired")
+        .scalar_subquery()
     )
-    units = _free(method) + func.coalesce(expired.c.units, 0)
-    query = (
-        select(positions.c.sku, positions.c.node_id, units.label("units"))
-        .outerjoin(
-            expired,
-            and_(expired.c.sku == positions.c.sku, expired.c.node_id == positions.c.node_id),
-        )
-        .where(positions.c.sku.in_(select(wanted.c.value)), positions.c.on_hand > 0, units > 0)
+    # `reserved` is the sum of a position's holds, so only a position with some reserved can
+    # have expired ones to give back: the holds' index is searched for those positions alone.
+    units = _free(method) + case((positions.c.reserved > zero, expired), else_=zero)
+    node = positions.c.node_id
+    return (
+        select(positions.c.sku, joined(node), joined(units))
+        .where(listed, positions.c.on_hand > zero, units > zero)
+        .group_by(positions.c.sku)
     )
-    rows = connection.execute(query).all()
-    if nodes is None:
-        return {(sku, node): int(count) for sku, node, count in rows}
-    allowed = set(nodes)
-    return {(sku, node): int(count) for sku, node, count in rows if node in allowed}
 
 
 def history(connection: Connection, sku: str, node_id: str, limit: int) -> list[Any]:

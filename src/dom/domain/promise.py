@@ -19,7 +19,7 @@ from dom.domain.carriers import CarrierService, billable_weight
 from dom.domain.catalog import Dimensions, Product
 from dom.domain.geo import Coordinates, miles_between
 from dom.domain.holidays import is_carrier_holiday
-from dom.domain.network import WEEKDAYS, Node
+from dom.domain.network import WEEKDAYS, Node, Weekday
 
 #: A promise never looks further ahead than this for a working day.
 HORIZON_DAYS = 60
@@ -153,19 +153,80 @@ def shipment_from(
     residential: bool,
 ) -> Shipment | None:
     """The node's shipment of `lines` by `service`, or None if it cannot ship them."""
-    needs = frozenset(h for line in lines for h in products[line.sku].handling)
-    if not node.handles(needs):
-        return None
-    leaves = ship_date(node, now, frozenset(d.value for d in service.pickup_days))
-    if leaves is None:
-        return None
-    miles = miles_between(node.location, destination)
-    band = service.zone_for(miles)
-    cost = parcel_cost(node, lines, products, service, miles, residential=residential)
-    if cost is None:
-        return None
-    arrives = add_business_days(leaves, band.transit_days)
-    return Shipment(node.id, tuple(lines), service.carrier, service.service, leaves, arrives, cost)
+    return _Quoter(products, destination, now, residential).shipment(node, lines, service)
+
+
+class _Quoter:
+    """Shipments of one cart to one destination: what pricing them asks again and again (a
+    node's distance, the day it ships by a carrier's pickup days, the day a parcel arrives) is
+    worked out once per promise, not once per node, service and round of a split."""
+
+    def __init__(
+        self,
+        products: Mapping[str, Product],
+        destination: Coordinates,
+        now: datetime,
+        residential: bool,
+    ) -> None:
+        self.products = products
+        self.destination = destination
+        self.now = now
+        self.residential = residential
+        self._miles: dict[str, float] = {}
+        self._leaves: dict[tuple[str, frozenset[Weekday]], date | None] = {}
+        self._arrives: dict[tuple[date, int], date] = {}
+
+    def shipment(
+        self, node: Node, lines: Sequence[CartLine], service: CarrierService
+    ) -> Shipment | None:
+        """As `shipment_from`."""
+        needs = frozenset(h for line in lines for h in self.products[line.sku].handling)
+        if not node.handles(needs):
+            return None
+        leaves = self._ship_date(node, service.pickup_days)
+        if leaves is None:
+            return None
+        miles = self._miles.get(node.id)
+        if miles is None:
+            miles = self._miles[node.id] = miles_between(node.location, self.destination)
+        band = service.zone_for(miles)
+        cost = parcel_cost(node, lines, self.products, service, miles, residential=self.residential)
+        if cost is None:
+            return None
+        arrives = self._arrives.get((leaves, band.transit_days))
+        if arrives is None:
+            arrives = add_business_days(leaves, band.transit_days)
+            self._arrives[(leaves, band.transit_days)] = arrives
+        return Shipment(
+            node.id, tuple(lines), service.carrier, service.service, leaves, arrives, cost
+        )
+
+    def _ship_date(self, node: Node, pickup_days: frozenset[Weekday]) -> date | None:
+        key = (node.id, pickup_days)
+        if key not in self._leaves:
+            days = frozenset(day.value for day in pickup_days)
+            self._leaves[key] = ship_date(node, self.now, days)
+        return self._leaves[key]
+
+
+def best_promises(
+    services: Sequence[CarrierService],
+    cart: Sequence[CartLine],
+    stock: Mapping[str, Mapping[str, int]],
+    nodes: Sequence[Node],
+    products: Mapping[str, Product],
+    destination: Coordinates,
+    now: datetime,
+    *,
+    residential: bool,
+) -> dict[str, ServicePromise | None]:
+    """`best_promise` of every service level among `services`, by level: the levels share what
+    the cart needs worked out once (who holds what, dates, distances)."""
+    by_level: dict[str, list[CarrierService]] = {}
+    for service in services:
+        by_level.setdefault(service.service_level, []).append(service)
+    prepared = _Cart(cart, stock, nodes, _Quoter(products, destination, now, residential))
+    return {level: _best(level, options, prepared) for level, options in by_level.items()}
 
 
 def best_promise(
@@ -181,26 +242,55 @@ def best_promise(
     residential: bool,
 ) -> ServicePromise | None:
     """Earliest delivery (then cheapest) for one service level; `stock[node][sku]` available."""
+    prepared = _Cart(cart, stock, nodes, _Quoter(products, destination, now, residential))
+    return _best(service_level, services, prepared)
+
+
+class _Cart:
+    """A cart as every service that may ship it sees it: each node's units of the cart's SKUs
+    (only nodes holding some), and the nodes that hold all of it."""
+
+    def __init__(
+        self,
+        lines: Sequence[CartLine],
+        stock: Mapping[str, Mapping[str, int]],
+        nodes: Sequence[Node],
+        quoter: _Quoter,
+    ) -> None:
+        self.lines = lines
+        self.quoter = quoter
+        self.by_id = {node.id: node for node in nodes}
+        wanted = {line.sku for line in lines}
+        self.held: dict[str, dict[str, int]] = {}
+        for node in nodes:
+            held = {
+                sku: units
+                for sku, units in stock.get(node.id, {}).items()
+                if units > 0 and sku in wanted
+            }
+            if held:
+                self.held[node.id] = held
+        self.whole = [
+            self.by_id[node_id]
+            for node_id, held in self.held.items()
+            if all(held.get(line.sku, 0) >= line.quantity for line in lines)
+        ]
+
+
+def _best(
+    service_level: str, services: Sequence[CarrierService], cart: _Cart
+) -> ServicePromise | None:
     best: ServicePromise | None = None
     for service in services:
-        whole = [
-            s
-            for node in nodes
-            if all(stock.get(node.id, {}).get(line.sku, 0) >= line.quantity for line in cart)
-            and (
-                s := shipment_from(
-                    node, cart, products, service, destination, now, residential=residential
-                )
-            )
+        shipments = [
+            s for node in cart.whole if (s := cart.quoter.shipment(node, cart.lines, service))
         ]
         candidate: ServicePromise | None
-        if whole:
-            chosen = min(whole, key=lambda s: (s.deliver_on, s.cost))
+        if shipments:
+            chosen = min(shipments, key=lambda s: (s.deliver_on, s.cost))
             candidate = ServicePromise(service_level, chosen.deliver_on, chosen.cost, (chosen,))
         else:
-            candidate = _split(
-                service_level, service, cart, stock, nodes, products, destination, now, residential
-            )
+            candidate = _split(service_level, service, cart)
         if candidate and (
             best is None or (candidate.deliver_on, candidate.cost) < (best.deliver_on, best.cost)
         ):
@@ -208,48 +298,32 @@ def best_promise(
     return best
 
 
-def _split(
-    service_level: str,
-    service: CarrierService,
-    cart: Sequence[CartLine],
-    stock: Mapping[str, Mapping[str, int]],
-    nodes: Sequence[Node],
-    products: Mapping[str, Product],
-    destination: Coordinates,
-    now: datetime,
-    residential: bool,
-) -> ServicePromise | None:
+def _split(service_level: str, service: CarrierService, cart: _Cart) -> ServicePromise | None:
     """Greedy cover: the node that can ship the most remaining units first (then the earliest,
     then the cheapest), until all is placed. Each round prices only the nodes that could ship
     the most units, going down to fewer only when none of those can ship at all."""
-    remaining = {line.sku: line.quantity for line in cart}
-    left = {node.id: dict(stock.get(node.id, {})) for node in nodes}
-    by_id = {node.id: node for node in nodes}
+    remaining = {line.sku: line.quantity for line in cart.lines}
+    left = dict(cart.held)
     shipments: list[Shipment] = []
     while any(remaining.values()):
-        offers: dict[int, list[tuple[str, list[CartLine]]]] = {}
-        for node_id, units in left.items():
-            lines = [
-                CartLine(sku, min(quantity, units.get(sku, 0)))
-                for sku, quantity in remaining.items()
-                if quantity and units.get(sku, 0) > 0
-            ]
-            if lines:
-                offers.setdefault(sum(line.quantity for line in lines), []).append((node_id, lines))
+        # Counted first, lines made only for the nodes priced: most nodes are never priced.
+        counts: dict[str, int] = {}
+        for node_id, held in left.items():
+            count = 0
+            for sku, units in held.items():
+                wanted = remaining[sku]
+                count += wanted if wanted < units else units
+            if count:
+                counts[node_id] = count
         chosen: Shipment | None = None
-        for count in sorted(offers, reverse=True):
+        for most in sorted(set(counts.values()), reverse=True):
             priced = [
                 shipment
-                for node_id, lines in offers[count]
-                if (
-                    shipment := shipment_from(
-                        by_id[node_id],
-                        lines,
-                        products,
-                        service,
-                        destination,
-                        now,
-                        residential=residential,
+                for node_id, count in counts.items()
+                if count == most
+                and (
+                    shipment := cart.quoter.shipment(
+                        cart.by_id[node_id], _offered(remaining, left[node_id]), service
                     )
                 )
                 is not None
@@ -262,8 +336,17 @@ def _split(
         shipments.append(chosen)
         for line in chosen.lines:
             remaining[line.sku] -= line.quantity
-        del left[chosen.node_id]
+        left = {node_id: left[node_id] for node_id in counts if node_id != chosen.node_id}
     deliver_on = max(s.deliver_on for s in shipments)
     return ServicePromise(
         service_level, deliver_on, round(sum(s.cost for s in shipments), 2), tuple(shipments)
     )
+
+
+def _offered(remaining: Mapping[str, int], held: Mapping[str, int]) -> list[CartLine]:
+    """What a node can ship of what remains, in the cart's order."""
+    return [
+        CartLine(sku, min(wanted, held[sku]))
+        for sku, wanted in remaining.items()
+        if wanted and sku in held
+    ]

@@ -13,13 +13,12 @@ from dom.adapters import inventory_store as store
 from dom.adapters import repositories as repo
 from dom.adapters.database import reading
 from dom.adapters.network_cache import network
-from dom.adapters.tables import products as products_table
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import Action, Principal
 from dom.domain.errors import InvalidInput, Problem
 from dom.domain.inventory import Method
 from dom.domain.network import Capability, Node
-from dom.domain.promise import CartLine, ServicePromise, best_promise, ready_date
+from dom.domain.promise import CartLine, ServicePromise, best_promises, ready_date
 from dom.services.inventory import eligible_among
 
 
@@ -67,7 +66,8 @@ def promise_cart(
     with reading(engine) as connection:
         current = network(connection)
         nodes_by_id = current.by_id
-        unknown = sorted(set(skus) - store.existing(connection, products_table.c.sku, set(skus)))
+        products = {p.sku: p for p in repo.get_products(connection, skus)}
+        unknown = sorted(set(skus) - products.keys())
         if unknown:
             raise InvalidInput([Problem("lines.sku", f"unknown SKU {sku!r}") for sku in unknown])
         method = Method.PICKUP if pickup_store else Method.SHIP
@@ -75,7 +75,6 @@ def promise_cart(
         if channel is not None:
             eligible -= store.excluded_nodes(connection, channel)
         units = store.available_units(connection, moment, skus, method, eligible)
-        products = {p.sku: p for p in repo.get_products(connection, skus)}
         services = list(current.services)
     stock: dict[str, dict[str, int]] = {}
     for (sku, node_id), count in units.items():
@@ -84,22 +83,13 @@ def promise_cart(
         return CartPromise((), (), _pickup(pickup_store, cart, stock, nodes_by_id, moment))
     assert destination is not None
     candidates = [nodes_by_id[node_id] for node_id in sorted(stock)]
-    levels = {service.service_level for service in services}
+    by_level = best_promises(
+        services, cart, stock, candidates, products, destination, moment, residential=residential
+    )
     made: list[ServicePromise] = []
     unavailable: list[str] = []
-    for level in sorted(levels):
-        options = [s for s in services if s.service_level == level]
-        found = best_promise(
-            level,
-            options,
-            cart,
-            stock,
-            candidates,
-            products,
-            destination,
-            moment,
-            residential=residential,
-        )
+    for level in sorted(by_level):
+        found = by_level[level]
         if found is None:
             unavailable.append(level)
         else:
