@@ -1,5 +1,5 @@
 """The `dom` command: serve, worker, migrate, demo, import, export, audit, keys, inventory,
-profiles, rules and simulate."""
+profiles, rules, forecast and simulate."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ from dom.services.schema import migrate as migrate_schema
 if TYPE_CHECKING:
     from dom.domain.inventory import Position
     from dom.services.demo_stock import StockReport
+    from dom.services.forecasts import ForecastInfo
     from dom.services.profiles import Activation, Change, VersionInfo
     from dom.simulation.model import Scenario
 
@@ -163,7 +164,8 @@ def worker(
     every: Annotated[float, typer.Option(min=0.1, help="seconds between rounds")] = 2.0,
 ) -> None:
     """Deliver the outbox (signed webhooks, customer messages) and run the order jobs
-    (backorders, late requests, uncollected pickups), every few seconds."""
+    (backorders, late requests, uncollected pickups, waves, the hourly demand forecast), every
+    few seconds."""
     import time
 
     from dom.services.schema import is_current
@@ -199,7 +201,7 @@ def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], 
 
     from dom.adapters.mail import mailer_for
     from dom.domain.notifications import Relay
-    from dom.services import notifications, order_changes, order_jobs
+    from dom.services import forecasts, notifications, order_changes, order_jobs
 
     key = notifications.master_key(engine, settings.secret_key)
     relay = Relay(
@@ -226,6 +228,17 @@ def _worker_steps(engine: Engine, settings: Settings) -> dict[str, Callable[[], 
         "pickups expired": lambda: order_jobs.expire_pickups(engine, policy),
         "queued orders routed in a wave": every(
             settings.wave_interval_seconds, lambda: order_jobs.route_queued(engine, zips, policy)
+        ),
+        "demand forecast cells refreshed": every(
+            settings.forecast_interval_seconds,
+            lambda: (
+                forecasts.refresh(
+                    engine,
+                    LOCAL_OPERATOR,
+                    settings.forecast_days,
+                    lost_sale=settings.forecast_lost_sale,
+                ).cells
+            ),
         ),
         "events fanned out": lambda: notifications.fan_out(engine, relay),
         "webhooks tried": lambda: notifications.deliver_webhooks(engine, relay, key),
@@ -1083,6 +1096,63 @@ def rules_dry_run(
     out.print(table)
     used = "no rules" if found.rules_version is None else f"rules v{found.rules_version}"
     out.print(f"{len(found.selections)} orders under {used}")
+
+
+# ---- forecast -----------------------------------------------------------------------------------
+
+forecast_app = typer.Typer(
+    help="The demand forecast that protects store inventory in routing.", no_args_is_help=True
+)
+app.add_typer(forecast_app, name="forecast")
+
+
+def _print_forecast(found: ForecastInfo, as_json: bool) -> None:
+    from dom.services.plan_records import plain
+
+    if as_json:
+        _print_json(plain(found))
+        return
+    if found.refreshed_at is None:
+        out.print("no forecast: never refreshed (`dom forecast refresh`, or run `dom worker`)")
+        return
+    refreshed = f"{found.refreshed_at:%Y-%m-%d %H:%M:%S} UTC"
+    if found.forecast_id is None:
+        out.print(f"no forecast: no order history when last refreshed, {refreshed}")
+        return
+    out.print(
+        f"forecast {found.forecast_id}, refreshed {refreshed}: {found.lines:,} demand line(s), "
+        f"{found.units:,} unit(s) over {found.days} day(s); {found.cells:,} node × SKU cell(s), "
+        f"{found.skus:,} SKU(s), {found.nodes:,} node(s)"
+    )
+
+
+@forecast_app.command("refresh")
+def forecast_refresh(
+    days: Annotated[int, typer.Option(help="days of order history to learn from")] = 28,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Learn the demand forecast from the last days of orders and make it the one routing uses
+    (the worker does this every DOM_FORECAST_INTERVAL_SECONDS)."""
+    from dom.services import forecasts
+
+    settings = Settings()
+    try:
+        found = forecasts.refresh(
+            _migrated_engine(), LOCAL_OPERATOR, days, lost_sale=settings.forecast_lost_sale
+        )
+    except DomError as error:
+        _fail(error)
+    _print_forecast(found, as_json)
+
+
+@forecast_app.command("show")
+def forecast_show(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """When the forecast was last refreshed and what it holds."""
+    from dom.services import forecasts
+
+    _print_forecast(forecasts.current(_migrated_engine(), LOCAL_OPERATOR), as_json)
 
 
 # ---- simulate -----------------------------------------------------------------------------------

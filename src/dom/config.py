@@ -61,6 +61,20 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="First retry delay; doubles on every further try"
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Per webhook call")
+    forecast_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the worker recomputes the demand forecast inventory protection uses",
+    )
+    forecast_days: int = Field(
+        default=28, ge=1, description="Days of order history the demand forecast learns from"
+    )
+    forecast_lost_sale: float = Field(
+        default=30.0,
+        ge=0,
+        description="Extra cost per unit of forecast demand nobody else could serve (a pickup "
+        "customer who finds nothing): what protecting a unit can be worth at most",
+    )
 
     def ensure_local_dirs(self) -> None:
         """Create the folder of a SQLite file so a fresh clone can start at once."""

@@ -531,3 +531,81 @@ relay_cursor = Table(
     Column("last_outbox_id", Integer, nullable=False),
     Column("gap_since", UtcDateTime),
 )
+
+# ---- demand forecasts -----------------------------------------------------------------------
+
+#: Demand forecasts for inventory protection, one row per computation; `forecast_state` points
+#: at the one routing uses. Besides the cells, what `Forecast.rate`'s prior needs: the history
+#: weight and the estimate's settings here, per-SKU network rates and per-node shares and mean
+#: extra costs in the tables below. `id` is random, so a process may cache by it.
+demand_forecasts = Table(
+    "demand_forecasts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("computed_at", UtcDateTime, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("lines", Integer, nullable=False),  # demand lines the history held
+    Column("units", Integer, nullable=False),
+    Column("weight", Float, nullable=False),  # Σ weight(age) over the days of history
+    Column("half_life_days", Float, nullable=False),
+    Column("prior_days", Float, nullable=False),
+    Column("prior_units", Float, nullable=False),
+    Column("line_cap", Integer, nullable=False),
+    CheckConstraint("days >= 1", name="days_positive"),
+)
+
+#: Per (SKU, node): Σ weight × units and Σ weight × units × extra cost (SKU first: routing
+#: reads an order's SKUs).
+forecast_cells = Table(
+    "forecast_cells",
+    metadata,
+    Column(
+        "forecast_id",
+        String(32),
+        ForeignKey("demand_forecasts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("sku", String(64), primary_key=True),
+    Column("node_id", String(64), primary_key=True),
+    Column("weighted_units", Float, nullable=False),
+    Column("weighted_cost", Float, nullable=False),
+)
+
+#: Per SKU: its network demand, units per day.
+forecast_skus = Table(
+    "forecast_skus",
+    metadata,
+    Column(
+        "forecast_id",
+        String(32),
+        ForeignKey("demand_forecasts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("sku", String(64), primary_key=True),
+    Column("rate", Float, nullable=False),
+)
+
+#: Per node: its share of all demand and its mean extra cost per unit.
+forecast_nodes = Table(
+    "forecast_nodes",
+    metadata,
+    Column(
+        "forecast_id",
+        String(32),
+        ForeignKey("demand_forecasts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("node_id", String(64), primary_key=True),
+    Column("share", Float, nullable=False),
+    Column("mean_cost", Float, nullable=False),
+)
+
+#: One row: the forecast routing uses (NULL: none, the history was empty) and when the last
+#: refresh ran. A refresh updates this row first, so refreshes queue behind each other.
+forecast_state = Table(
+    "forecast_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("forecast_id", String(32), ForeignKey("demand_forecasts.id")),
+    Column("refreshed_at", UtcDateTime),
+)

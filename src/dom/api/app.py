@@ -14,6 +14,7 @@ from dom.api import problems
 from dom.api.routes import (
     audit,
     catalog,
+    forecasts,
     inventory,
     keys,
     masterdata,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         orders,
         monitoring,
         notifications,
+        forecasts,
     )
     for module in routers:
         app.include_router(module.router)

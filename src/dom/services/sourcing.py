@@ -27,6 +27,7 @@ from dom.domain.network import Node
 from dom.domain.sourcing.engine import route
 from dom.domain.sourcing.model import Costs, Offer, Order, OrderLine, Plan, ShipmentLine
 from dom.domain.sourcing.profiles import OrderFacts, Profile, select_profile
+from dom.services import forecasts
 from dom.services import profiles as registry
 from dom.services.inventory import allocate_units, check_names, deallocate_units, eligible_among
 from dom.services.plan_records import plain, plan_from_record, plan_to_record
@@ -391,7 +392,8 @@ def decide_in(
     avoid: Collection[tuple[str, str]] = (),
     chosen: Chosen | None = None,
 ) -> Decision:
-    """The plan under the order's profile, from what the channel's nodes can give now."""
+    """The plan under the order's profile, from what the channel's nodes can give now (each
+    unit priced with its future value where it is, if the profile protects inventory)."""
     profile, version, rule = chosen or profile_for(connection, request, facts)
     skus = sorted({line.sku for line in order.lines})
     products = {p.sku: p for p in repo.get_products(connection, skus)}
@@ -401,6 +403,8 @@ def decide_in(
     available = offers(connection, current, skus, channel, now)
     if avoid:
         available = _without(available, avoid)
+    if profile.weights.inventory_protection > 0:  # others pay nothing for the forecast
+        available = forecasts.protected(connection, available, skus, now)
     found = route(
         order, available, products, current.services, profile, now, current.rates, current.dates
     )

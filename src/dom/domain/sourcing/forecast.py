@@ -9,7 +9,10 @@ already prices it (`Offer.future_value` × `Weights.inventory_protection`).
    engine): each past order line is `Demand` at the node that would naturally serve it, the one
    the order's cheapest plan ships it from against today's stock (for a pickup, the store), with
    the extra cost per unit of that order without the node's units of it: the runner-up's price,
-   a split shipment, or a lost sale.
+   a split shipment, or a lost sale. In production (`served_by`, `attributed`) the history is
+   what dom did: each line at the node that served it — a collected line at its store, worth
+   `LOST_SALE` a unit; a shipped line at its node, worth what the routing decision's cheapest
+   alternative without that node cost more (`runner_up`), a lost sale if none could do it.
 2. **Rate** (`estimate`): units per day per (node, SKU), a mean over the past days weighted
    exponentially by age (`half_life_days`), each line capped at `line_cap` units so one bulk
    order is not read as steady demand; then shrunk toward a prior — the SKU's network rate ×
@@ -22,7 +25,8 @@ already prices it (`Offer.future_value` × `Weights.inventory_protection`).
    rate × h. A node holding k units gives up the k-th when it ships one; that unit would have
    served a local customer if demand over the horizon reaches k. So a unit is worth
    P(N ≥ k) × extra cost: it falls as stock rises, rises with demand, and is zero where no
-   demand is expected.
+   demand is expected. Production routing values a unit until the end of its node's next
+   local day (`days_left_tomorrow`): the customers of today and tomorrow.
 """
 
 from __future__ import annotations
@@ -30,8 +34,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from dom.domain.sourcing.model import Offer
+from dom.domain.orders.lifecycle import DROPPED, Status
+from dom.domain.orders.model import Fulfilment
+from dom.domain.sourcing.model import Alternative, Offer
+
+#: Extra cost per unit of demand nobody else could serve: a lost sale (the simulator's value).
+LOST_SALE = 30.0
 
 
 @dataclass(frozen=True)
@@ -176,3 +187,112 @@ def future_values(forecast: Forecast, offers: Sequence[Offer], horizon_days: flo
         )
         for offer in offers
     ]
+
+
+# ---- production history ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Served:
+    """Units of an order line a node carried, or holds, for its customer."""
+
+    node_id: str
+    sku: str
+    units: int
+    ordered_at: datetime
+    #: picked up or brought curbside at the node: the customers protection is for
+    at_store: bool
+    #: shipped: what the order's best plan without this node cost more, per unit of the
+    #: node's shipment (None: no such plan was known)
+    runner_up: float | None = None
+
+
+def served_by(
+    request: Fulfilment, ordered_at: datetime, runner_up: float | None = None
+) -> list[Served]:
+    """What a fulfilment request served, line by line, and where.
+
+    A request that took nothing to the customer (cancelled, expired, rejected: its lines were
+    routed again, and the request that took them counts instead) served nothing. A transfer
+    serves the pickup store it ships to — the customer collects there — until it arrives,
+    when the store's own request takes its lines over and counts instead. Every other request
+    serves its lines at its node: collected ones for customers who came to the store, shipped
+    ones at `runner_up` (see `runner_up`).
+    """
+    if request.status in DROPPED:
+        return []
+    if request.transfer_to is not None:
+        if request.status is Status.DELIVERED:
+            return []
+        node_id, at_store, extra = request.transfer_to, True, None
+    else:
+        node_id, at_store = request.node_id, request.method.at_store
+        extra = None if at_store else runner_up
+    return [
+        Served(node_id, part.sku, part.quantity, ordered_at, at_store, extra)
+        for part in request.parts
+    ]
+
+
+def runner_up(alternatives: Iterable[Alternative], node_id: str, units: int) -> float | None:
+    """Per unit of the node's shipment, how much more the order's cheapest alternative not
+    using the node cost; None when no listed alternative does without it (an alternative
+    that does not name its nodes may use it, so it does not count)."""
+    if units <= 0:
+        return None
+    extra = [a.extra_cost for a in alternatives if a.nodes and node_id not in a.nodes]
+    return max(0.0, min(extra)) / units if extra else None
+
+
+def attributed(
+    served: Iterable[Served], now: datetime, days: int, lost_sale: float = LOST_SALE
+) -> list[Demand]:
+    """Served lines of the last `days` days as demand at the node that served them.
+
+    A line ordered within the last 24 hours is 1 day old, and so on; older ones are left out.
+    Its extra cost per unit: a collected line's is `lost_sale` — a customer at the store finds
+    nothing to take home; a shipped line's is its `runner_up` price, capped at `lost_sale` (no
+    sale costs more than losing it), or `lost_sale` when no other node could have shipped it.
+    """
+    if days < 1:
+        raise ValueError("a forecast needs at least one day of history")
+    found = []
+    for line in served:
+        if line.units <= 0:
+            continue
+        elapsed = max(timedelta(0), now - line.ordered_at)
+        age = 1 + elapsed // timedelta(days=1)
+        if age > days:
+            continue
+        if line.at_store or line.runner_up is None:
+            extra = lost_sale
+        else:
+            extra = min(lost_sale, line.runner_up)
+        found.append(Demand(line.node_id, line.sku, age, line.units, extra))
+    return found
+
+
+def days_left_tomorrow(moment: datetime, zone: str) -> float:
+    """Days from `moment` to the end of the next local day in `zone`: the horizon a unit is
+    kept for — today's remaining customers and tomorrow's, before the next replenishment."""
+    where = ZoneInfo(zone)
+    local = moment.astimezone(where)
+    # Wall-clock arithmetic: midnight two local days on, whatever a DST change does meanwhile.
+    end = datetime(local.year, local.month, local.day, tzinfo=where) + timedelta(days=2)
+    return (end - moment).total_seconds() / 86400.0
+
+
+def future_values_at(
+    forecast: Forecast, offers: Sequence[Offer], horizons: Mapping[str, float]
+) -> list[Offer]:
+    """The offers with each unit's future value, over each node's own horizon (by node id)."""
+    found = []
+    for offer in offers:
+        horizon = horizons[offer.node.id]
+        values = {
+            sku: value
+            for sku, units in offer.available.items()
+            if (value := forecast.unit_value(offer.node.id, sku, units, horizon)) > 0
+        }
+        found.append(replace(offer, future_value=values) if values else offer)
+    return found
