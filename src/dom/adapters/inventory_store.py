@@ -302,9 +302,13 @@ def set_safety_stock(connection: Connection, key: Key, quantity: int, now: datet
     )
 
 
+_EXCLUDED = select(channel_exclusions.c.node_id).where(  # built once: every order runs it
+    channel_exclusions.c.channel == bindparam("channel")
+)
+
+
 def excluded_nodes(connection: Connection, channel: str) -> set[str]:
-    query = select(channel_exclusions.c.node_id).where(channel_exclusions.c.channel == channel)
-    return set(connection.execute(query).scalars())
+    return set(connection.execute(_EXCLUDED, {"channel": channel}).scalars())
 
 
 def replace_exclusions(connection: Connection, channel: str, node_ids: Iterable[str]) -> None:
