@@ -20,7 +20,6 @@ import gc
 import io
 import os
 import pstats
-import random
 import shutil
 import signal
 import subprocess
@@ -43,6 +42,7 @@ from tests.support.postgres import start_cluster
 from bench.cpu import own_cpu_seconds, tree_cpu_seconds
 from bench.inventory import _admin_client, _new_database, _Server, _serving
 from bench.inventory_data import NetworkSize, Stock, build_network, load_network
+from bench.orders_data import ORDER_LINES, OrderMaker
 from bench.stats import Latencies
 from dom.adapters.database import reading
 from dom.adapters.tables import fulfilments
@@ -55,7 +55,6 @@ from dom.services.keys import create_key
 from dom.services.masterdata import MasterData
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER_LINES = 3
 ORDERS_PER_SECOND = 200
 P99_MS = 100.0
 GOAL_WORKERS = 2
@@ -212,48 +211,6 @@ class _Database:
 
 
 # ---- the orders ------------------------------------------------------------------------------
-
-
-class OrderMaker:
-    """3-line orders of SKUs that have stock at a DC, 1-3 units a line, each to a random real
-    ZIP, each with its own external id."""
-
-    def __init__(self, stock: Stock, zips: ZipDirectory, seed: int) -> None:
-        self.rng = random.Random(f"bench-orders:{seed}")
-        self.skus = sorted({sku for sku, _ in stock.roomy})
-        self.places = sorted(
-            (p for p in zips.places() if p.active and p.is_standard and p.has_location),
-            key=lambda p: p.zip,
-        )
-        self.count = 0
-
-    def bodies(self, count: int, tag: str) -> list[dict[str, Any]]:
-        return [self.body(tag) for _ in range(count)]
-
-    def body(self, tag: str) -> dict[str, Any]:
-        self.count += 1
-        place = self.rng.choice(self.places)
-        return {
-            "channel": "web",
-            "external_id": f"bench-{tag}-{self.count}",
-            "customer": {"id": f"c-{self.rng.randrange(100_000)}", "email": "ada@example.com"},
-            "ship_to": {
-                "name": "Ada Lovelace",
-                "line1": "1 High Street",
-                "city": place.city,
-                "state": place.state,
-                "zip": place.zip,
-            },
-            "lines": [
-                {
-                    "sku": sku,
-                    "quantity": self.rng.choices((1, 2, 3), (0.8, 0.15, 0.05))[0],
-                    "unit_price": round(self.rng.uniform(5, 80), 2),
-                    "method": "ship",
-                }
-                for sku in self.rng.sample(self.skus, ORDER_LINES)
-            ],
-        }
 
 
 # ---- a round over HTTP -----------------------------------------------------------------------

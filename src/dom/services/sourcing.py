@@ -235,11 +235,10 @@ def _reroute_once(
     profile = profile_version_of(connection, decided)
     current = network(connection)
     skus = sorted({line.sku for line in given_back})
-    elsewhere = [
-        o
-        for o in offers(connection, current, skus, request.facts.channel, now)
-        if o.node.id != node_id
-    ]
+    available = offers(connection, current, skus, request.facts.channel, now)
+    elsewhere = _protected(
+        connection, profile, [o for o in available if o.node.id != node_id], skus, now
+    )
     skus_held = sorted({line.sku for line in held})
     products = {p.sku: p for p in repo.get_products(connection, skus_held)}
     again, _ = order_of(zips, replace(request, lines=_order_lines(given_back)))
@@ -403,12 +402,25 @@ def decide_in(
     available = offers(connection, current, skus, channel, now)
     if avoid:
         available = _without(available, avoid)
-    if profile.weights.inventory_protection > 0:  # others pay nothing for the forecast
-        available = forecasts.protected(connection, available, skus, now)
+    available = _protected(connection, profile, available, skus, now)
     found = route(
         order, available, products, current.services, profile, now, current.rates, current.dates
     )
     return Decision(None, order.id, found, profile.name, version, rule, False, now)
+
+
+def _protected(
+    connection: Connection,
+    profile: Profile,
+    available: Sequence[Offer],
+    skus: Sequence[str],
+    now: datetime,
+) -> list[Offer]:
+    """The offers with each unit's future value at its node when the profile protects
+    inventory (other profiles pay nothing for the forecast)."""
+    if profile.weights.inventory_protection <= 0:
+        return list(available)
+    return forecasts.protected(connection, available, skus, now)
 
 
 def _without(available: Sequence[Offer], avoid: Collection[tuple[str, str]]) -> list[Offer]:

@@ -24,15 +24,19 @@ from datetime import datetime
 
 from dom.domain.sourcing import search
 from dom.domain.sourcing.engine import EXACT_LINES, candidates, route
-from dom.domain.sourcing.forecast import Demand, Forecast, Settings, estimate, future_values
+from dom.domain.sourcing.forecast import (
+    LOST_SALE,
+    Demand,
+    Forecast,
+    Settings,
+    estimate,
+    future_values,
+)
 from dom.domain.sourcing.model import Offer, Order, Plan
 from dom.domain.sourcing.profiles import LOWEST_COST
 from dom.domain.sourcing.rates import DateBook, RateBook
 from dom.domain.sourcing.wave import Ledger
 from dom.simulation.model import DAY, Scenario
-
-#: Extra cost per unit of a past line no other node could have filled: a lost sale.
-LOST_SALE = 30.0
 
 
 @dataclass(frozen=True)
