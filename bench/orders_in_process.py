@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -51,6 +53,7 @@ def _compare(baseline: Path, backend: str, rounds: int) -> None:
 
     trees = {"baseline": baseline, "this tree": ROOT / "src"}
     cluster = start_cluster() if backend == "postgresql" else None
+    scratch = Path(tempfile.mkdtemp(prefix="dom-bench-in-process-"))
     found: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     try:
         for number in range(rounds):
@@ -58,8 +61,7 @@ def _compare(baseline: Path, backend: str, rounds: int) -> None:
                 if cluster is not None:
                     url = cluster.url(cluster.create_database())
                 else:
-                    scratch = ROOT / "var" / f"bench-in-process-{os.getpid()}-{number}-{name}.db"
-                    url = f"sqlite:///{scratch}"
+                    url = f"sqlite:///{scratch / f'{number}-{len(found[name])}-{name}.db'}"
                 load = os.getloadavg()[0]
                 result = _run_child(src, url)
                 found[name].append(result)
@@ -67,6 +69,7 @@ def _compare(baseline: Path, backend: str, rounds: int) -> None:
     finally:
         if cluster is not None:
             cluster.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
     print(f"\n{backend}, {rounds} rounds; medians over the rounds")
     print("| tree | median ms | p95 ms | CPU ms per capture | statements |")
     print("|---|---:|---:|---:|---:|")
