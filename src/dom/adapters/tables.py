@@ -554,17 +554,23 @@ demand_forecasts = Table(
     CheckConstraint("days >= 1", name="days_positive"),
 )
 
+
+def _part_of_forecast() -> Column[str]:
+    """The key column of a forecast's rows: they go when their forecast goes."""
+    return Column(
+        "forecast_id",
+        String(32),
+        ForeignKey("demand_forecasts.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
 #: Per (SKU, node): Σ weight × units and Σ weight × units × extra cost (SKU first: routing
 #: reads an order's SKUs).
 forecast_cells = Table(
     "forecast_cells",
     metadata,
-    Column(
-        "forecast_id",
-        String(32),
-        ForeignKey("demand_forecasts.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _part_of_forecast(),
     Column("sku", String(64), primary_key=True),
     Column("node_id", String(64), primary_key=True),
     Column("weighted_units", Float, nullable=False),
@@ -575,12 +581,7 @@ forecast_cells = Table(
 forecast_skus = Table(
     "forecast_skus",
     metadata,
-    Column(
-        "forecast_id",
-        String(32),
-        ForeignKey("demand_forecasts.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _part_of_forecast(),
     Column("sku", String(64), primary_key=True),
     Column("rate", Float, nullable=False),
 )
@@ -589,12 +590,7 @@ forecast_skus = Table(
 forecast_nodes = Table(
     "forecast_nodes",
     metadata,
-    Column(
-        "forecast_id",
-        String(32),
-        ForeignKey("demand_forecasts.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _part_of_forecast(),
     Column("node_id", String(64), primary_key=True),
     Column("share", Float, nullable=False),
     Column("mean_cost", Float, nullable=False),
