@@ -6,11 +6,23 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
-from dom.adapters.highs import solve_with_highs
+import numpy as np
+import pytest
+
+from dom.adapters.highs import relax_with_highs, solve_with_highs
+from dom.domain.catalog import Product
+from dom.domain.sourcing import wave
 from dom.domain.sourcing.model import Offer, Order, OrderLine
-from dom.domain.sourcing.profiles import LOWEST_COST
-from dom.domain.sourcing.solver import LinearProgram, SolveResult, SolveStatus
+from dom.domain.sourcing.profiles import LOWEST_COST, Profile
+from dom.domain.sourcing.solver import (
+    LinearProgram,
+    Relaxation,
+    SolveResult,
+    SolveStatus,
+    keeps_to_rows,
+)
 from dom.domain.sourcing.validate import plan_violations
 from dom.domain.sourcing.wave import WaveResult, route_wave
 from tests.support.sourcing import NOW, SERVICES, destination, node, product, random_world
@@ -110,3 +122,123 @@ def test_a_solver_that_fails_leaves_the_one_by_one_plans_and_says_so() -> None:
     assert result.solver is not None and result.solver.status is SolveStatus.FAILED
     assert result.fallback == ("a",)
     assert result.plans == result.baseline
+
+
+def random_wave(rng: random.Random) -> tuple[list[Order], list[Offer], dict[str, Product], Profile]:
+    order, offers, products, profile = random_world(rng)
+    orders = [
+        Order(f"o{i}", order.lines, destination(rng.randrange(10)), order.service_level)
+        for i in range(rng.randint(2, 6))
+    ]
+    return orders, offers, products, profile
+
+
+def test_the_relaxations_bound_never_exceeds_the_optimum_the_whole_mip_proves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wave, "RELAX_ABOVE", 0)  # every wave goes through the relaxation
+    rng = random.Random(8)
+    for _ in range(20):
+        orders, offers, products, profile = random_wave(rng)
+        profiles = {o.id: profile for o in orders}
+        programs: list[LinearProgram] = []
+
+        def relax(program: LinearProgram, *, time_limit: float, seen: Any = programs) -> Any:
+            seen.append(program)
+            return relax_with_highs(program, time_limit=time_limit)
+
+        result = route_wave(
+            orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
+        )
+        solved = result.solver
+        if not programs or solved is None:
+            continue
+        optimum = solve_with_highs(programs[0], time_limit=10, gap=0.0).objective
+        assert optimum is not None and solved.bound is not None and solved.objective is not None
+        assert solved.bound <= optimum + 1e-6 <= solved.objective + 2e-6
+        assert solved.gap == pytest.approx((solved.objective - solved.bound) / solved.objective)
+
+
+def test_a_wave_through_the_relaxation_takes_no_more_than_there_is_and_beats_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wave, "RELAX_ABOVE", 0)
+
+    def no_mip(program: LinearProgram, **_: object) -> SolveResult:
+        return SolveResult(SolveStatus.NO_SOLUTION, None, None, None, None, 0.0, "stopped")
+
+    rng = random.Random(9)
+    for _ in range(25):
+        orders, offers, products, profile = random_wave(rng)
+        profiles = {o.id: profile for o in orders}
+        result = route_wave(
+            orders, offers, products, SERVICES, profiles, NOW, no_mip, relax=relax_with_highs
+        )
+        have = {(o.node.id, sku): n for o in offers for sku, n in o.available.items()}
+        assert all(units <= have[key] for key, units in taken(result).items())
+        for o in orders:
+            problems = plan_violations(
+                result.plans[o.id], o, offers, products, SERVICES, profile, NOW
+            )
+            assert [p for p in problems if "may give" not in p] == []
+        short = sum(u.quantity for p in result.plans.values() for u in p.unfilled)
+        assert short <= sum(u.quantity for p in result.baseline.values() for u in p.unfilled)
+
+
+def test_the_plan_the_relaxation_path_returns_keeps_to_every_row_of_the_program(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wave, "RELAX_ABOVE", 0)
+    rng = random.Random(12)
+    for _ in range(25):
+        orders, offers, products, profile = random_wave(rng)
+        profiles = {o.id: profile for o in orders}
+        programs: list[LinearProgram] = []
+
+        def relax(program: LinearProgram, *, time_limit: float, seen: Any = programs) -> Any:
+            seen.append(program)
+            return relax_with_highs(program, time_limit=time_limit)
+
+        result = route_wave(
+            orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
+        )
+        solved = result.solver
+        if not programs or solved is None or solved.values is None:
+            continue
+        assert set(np.unique(solved.values)) <= {0.0, 1.0}
+        assert keeps_to_rows(programs[0], solved.values)
+
+
+def test_neighbourhoods_never_make_the_plan_worse_nor_break_a_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Prices of nothing prove nothing, so every wave is improved neighbourhood by neighbourhood,
+    # two orders at a time, from the rounded plan.
+    monkeypatch.setattr(wave, "RELAX_ABOVE", 0)
+    monkeypatch.setattr(wave, "NEIGHBOURHOOD", 2)
+    rng = random.Random(13)
+    for _ in range(15):
+        orders, offers, products, profile = random_wave(rng)
+        profiles = {o.id: profile for o in orders}
+        seen: list[tuple[LinearProgram, Relaxation]] = []
+
+        def weak(program: LinearProgram, *, time_limit: float, into: Any = seen) -> Relaxation:
+            found = relax_with_highs(program, time_limit=time_limit)
+            nothing = Relaxation(found.values, np.zeros(len(program.row_names)), 0.0, "no prices")
+            into.append((program, nothing))
+            return nothing
+
+        result = route_wave(
+            orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=weak
+        )
+        solved = result.solver
+        if not seen or solved is None or solved.values is None or solved.objective is None:
+            continue
+        program, relaxation = seen[0]
+        assert keeps_to_rows(program, solved.values)
+        # The solver's own bound counts only when a neighbourhood was the whole wave.
+        assert solved.bound is not None and relaxation.bound(program) is not None
+        assert relaxation.bound(program) <= solved.bound <= solved.objective + 1e-6
+        assert "neighbourhoods improved" in solved.detail
+        have = {(o.node.id, sku): n for o in offers for sku, n in o.available.items()}
+        assert all(units <= have[key] for key, units in taken(result).items())

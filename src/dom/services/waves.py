@@ -19,7 +19,7 @@ from dom.adapters import inventory_store as store
 from dom.adapters import repositories as repo
 from dom.adapters import sourcing_store
 from dom.adapters.database import reading, writing
-from dom.adapters.highs import solve_with_highs
+from dom.adapters.highs import relax_with_highs, solve_in_child
 from dom.adapters.network_cache import network
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import Action, Principal
@@ -36,9 +36,11 @@ from dom.services.plan_records import plain, plan_to_record
 
 #: A wave may take this long to solve at most (seconds), and holds this many orders at most.
 MAX_TIME_LIMIT = 300.0
-#: HiGHS does not check its time limit in one set-up step that grows fast with the model (about
-#: 43 s at 10,000 orders, minutes at 20,000: docs/benchmarks.md): waves stay below that.
-MAX_ORDERS = 3_000
+#: The MIP solver runs in a process of its own, stopped past its time limit (HiGHS does not
+#: check it in one set-up step: about 43 s late at 10,000 orders, minutes at 20,000), and large
+#: waves start from the LP relaxation (`wave.RELAX_ABOVE`). Measured up to 5,000 orders: about
+#: 30 s of routing and polishing around the solver's time (docs/benchmarks.md).
+MAX_ORDERS = 5_000
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,10 @@ def route_orders(
         current.services,
         {order.id: profile for (order, _), (profile, _, _) in zip(orders, chosen, strict=True)},
         moment,
-        solve_with_highs,
+        solve_in_child,
         time_limit=time_limit,
         excluded=excluded,
+        relax=relax_with_highs,
     )
     decisions = [
         sourcing.Decision(None, order.id, result.plans[order.id], p.name, v, rule, False, moment)
@@ -263,9 +266,10 @@ def reoptimize(
         current.services,
         profiles,
         moment,
-        solve_with_highs,
+        solve_in_child,
         time_limit=time_limit,
         excluded=excluded,
+        relax=relax_with_highs,
     )
     old = sum(d.plan.costs.objective for d in decided)
     new_plans = {d.id: result.plans[d.order_id] for d in decided}
