@@ -21,7 +21,7 @@ from dom.domain.orders.model import Order, OrderLine
 from dom.domain.sourcing.forecast import LOST_SALE, Forecast
 from dom.domain.sourcing.model import OrderLine as RoutedLine
 from dom.schemas.sourcing import ProfileDoc, RuleSetDoc
-from dom.services import forecasts, fulfilment, masterdata, orders, profiles, sourcing
+from dom.services import forecasts, fulfilment, masterdata, orders, profiles, sourcing, waves
 from tests.integration.test_order_jobs import HOME, POLICY, capture, count, set_up
 from tests.support.factories import node_record, product_record, service_record, store_record
 
@@ -247,3 +247,30 @@ def test_a_protecting_profile_leaves_the_store_the_units_its_pickup_customers_wi
     assert [s.node_id for s in unprotected.shipments] == ["store-c"]
     assert unprotected.costs.protection == 0
     assert unprotected.costs.money < decided.plan.costs.money
+
+
+def test_a_batch_wave_under_a_protecting_profile_leaves_the_store_its_units_too(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    protection_network(engine, zips)
+    count(engine, "SKU-1", "store-c", 20)
+    count(engine, "SKU-1", "dc-reno", 10)
+    for version, weight in ((1, 1.0), (2, 0.0)):
+        assert profiles.save_draft(engine, LOCAL_OPERATOR, guard(weight)) == version
+    profiles.activate(engine, LOCAL_OPERATOR, "guard", 1)
+    rules = RuleSetDoc.model_validate({"rules": [], "fallback": "guard"})
+    profiles.activate_rules(
+        engine, LOCAL_OPERATOR, profiles.save_rules_draft(engine, LOCAL_OPERATOR, rules)
+    )
+    for _ in range(6):
+        pickup(engine, zips, "store-c", "SKU-1", 3)
+    forecasts.refresh(engine, LOCAL_OPERATOR)
+
+    def wave() -> list[str]:
+        request = sourcing.SourcingRequest("wave-1", (RoutedLine("1", "SKU-1", 1),), HOME.zip_code)
+        outcome = waves.route_orders(engine, LOCAL_OPERATOR, zips, [request], time_limit=10)
+        return [s.node_id for s in outcome.decisions[0].plan.shipments]
+
+    assert wave() == ["dc-reno"]  # version 1 protects the store's units
+    profiles.activate(engine, LOCAL_OPERATOR, "guard", 2)
+    assert wave() == ["store-c"]  # the same profile without protection takes the cheaper store

@@ -5,7 +5,7 @@ if a racing writer took them first."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -236,8 +236,8 @@ def _reroute_once(
     current = network(connection)
     skus = sorted({line.sku for line in given_back})
     available = offers(connection, current, skus, request.facts.channel, now)
-    elsewhere = _protected(
-        connection, profile, [o for o in available if o.node.id != node_id], skus, now
+    elsewhere = protected(
+        connection, [profile], [o for o in available if o.node.id != node_id], skus, now
     )
     skus_held = sorted({line.sku for line in held})
     products = {p.sku: p for p in repo.get_products(connection, skus_held)}
@@ -402,23 +402,24 @@ def decide_in(
     available = offers(connection, current, skus, channel, now)
     if avoid:
         available = _without(available, avoid)
-    available = _protected(connection, profile, available, skus, now)
+    available = protected(connection, [profile], available, skus, now)
     found = route(
         order, available, products, current.services, profile, now, current.rates, current.dates
     )
     return Decision(None, order.id, found, profile.name, version, rule, False, now)
 
 
-def _protected(
+def protected(
     connection: Connection,
-    profile: Profile,
+    profiles: Iterable[Profile],
     available: Sequence[Offer],
     skus: Sequence[str],
     now: datetime,
 ) -> list[Offer]:
-    """The offers with each unit's future value at its node when the profile protects
-    inventory (other profiles pay nothing for the forecast)."""
-    if profile.weights.inventory_protection <= 0:
+    """The offers with each unit's future value at its node when one of the profiles protects
+    inventory (a profile that does not weighs the values at zero; when none does, nothing is
+    read)."""
+    if not any(profile.weights.inventory_protection > 0 for profile in profiles):
         return list(available)
     return forecasts.protected(connection, available, skus, now)
 

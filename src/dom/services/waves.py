@@ -81,7 +81,13 @@ def route_orders(
         ]
         check_names(connection, skus, [], "orders.lines")
         current = network(connection)
-        offers = sourcing.offers(connection, current, skus, principal.channel, moment)
+        offers = sourcing.protected(
+            connection,
+            [profile for profile, _, _ in chosen],
+            sourcing.offers(connection, current, skus, principal.channel, moment),
+            skus,
+            moment,
+        )
         products = {p.sku: p for p in repo.get_products(connection, skus)}
         excluded = _exclusions(
             connection, principal, [o for o, _ in orders], [f for _, f in orders]
@@ -258,6 +264,7 @@ def reoptimize(
     versions = {(d.profile, d.profile_version): d for d in decided}  # each read once
     with reading(engine) as connection:
         loaded = {key: sourcing.profile_version_of(connection, d) for key, d in versions.items()}
+        offers = sourcing.protected(connection, loaded.values(), offers, skus, moment)
     profiles = {d.order_id: loaded[(d.profile, d.profile_version)] for d in decided}
     result = route_wave(
         orders,
