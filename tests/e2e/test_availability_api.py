@@ -86,6 +86,8 @@ def test_a_ship_hold_cannot_take_safety_stock_but_a_pickup_hold_can(network: htt
 def test_a_node_left_out_of_a_channel_is_not_available_to_it(
     network: httpx.Client, server: str, engine: Engine
 ) -> None:
+    everyone = {"total": 22, "dc-1": 20, "store-1": 2}
+    assert available(network, channel="marketplace") == everyone  # the network is cached now
     done = network.put("/v1/channels/marketplace/excluded-nodes", json={"node_ids": ["store-1"]})
     assert done.json() == {"channel": "marketplace", "node_ids": ["store-1"]}
     assert available(network, channel="marketplace") == {"total": 20, "dc-1": 20}
@@ -96,6 +98,8 @@ def test_a_node_left_out_of_a_channel_is_not_available_to_it(
         assert refused.status_code == 422
         assert "distribution group" in refused.json()["errors"][0]["reason"]
         assert channel.post("/v1/reservations", json=hold("dc-1", 1)).status_code == 201
+    network.put("/v1/channels/marketplace/excluded-nodes", json={"node_ids": []})
+    assert available(network, channel="marketplace") == {"total": 21, "dc-1": 19, "store-1": 2}
 
 
 def test_a_paused_node_is_not_available(network: httpx.Client) -> None:

@@ -35,7 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dom.adapters import bulk
+from dom.adapters import bulk, repositories
+from dom.adapters.network_cache import network
 from dom.adapters.tables import (
     channel_exclusions,
     holds,
@@ -302,13 +303,10 @@ def set_safety_stock(connection: Connection, key: Key, quantity: int, now: datet
     )
 
 
-_EXCLUDED = select(channel_exclusions.c.node_id).where(  # built once: every order runs it
-    channel_exclusions.c.channel == bindparam("channel")
-)
-
-
 def excluded_nodes(connection: Connection, channel: str) -> set[str]:
-    return set(connection.execute(_EXCLUDED, {"channel": channel}).scalars())
+    """The nodes left out of the channel's availability: kept with the network snapshot, which
+    every order reads anyway (no query of its own)."""
+    return set(network(connection).exclusions.get(channel, ()))
 
 
 def replace_exclusions(connection: Connection, channel: str, node_ids: Iterable[str]) -> None:
@@ -316,6 +314,7 @@ def replace_exclusions(connection: Connection, channel: str, node_ids: Iterable[
     rows = [{"channel": channel, "node_id": node} for node in sorted(set(node_ids))]
     if rows:
         connection.execute(insert(channel_exclusions), rows)
+    repositories.network_changed(connection)  # every process's network snapshot is stale
 
 
 _INSERT_HOLD = insert(holds)

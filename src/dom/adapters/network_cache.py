@@ -1,7 +1,8 @@
-"""The network (nodes and carrier services with their rate tables), read once per change.
+"""The network (nodes, carrier services with their rate tables, channels' excluded nodes), read
+once per change.
 
 Each process keeps the last network it read per database and checks one token on every use;
-whoever writes a node or a service changes the token in the same transaction (see
+whoever writes a node, a service or a channel's exclusions changes the token in the same transaction (see
 `repositories.network_changed`), so no process ever works from a stale network, and any number
 of processes can share one database.
 """
@@ -26,6 +27,8 @@ class Network:
     nodes: tuple[Node, ...]
     by_id: Mapping[str, Node]
     services: tuple[CarrierService, ...]
+    #: per selling channel, the nodes left out of its availability (distribution groups)
+    exclusions: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False)
     #: freight tables and ship dates for these very nodes and services, kept with them
     rates: RateBook = field(default_factory=RateBook, compare=False)
     dates: DateBook = field(default_factory=DateBook, compare=False)
@@ -56,7 +59,13 @@ def _checked(connection: Connection) -> Network:
     if found is not None and token is not None and found.token == token:
         return found
     nodes = tuple(repo.list_nodes(connection))
-    fresh = Network(token, nodes, {n.id: n for n in nodes}, tuple(repo.list_services(connection)))
+    fresh = Network(
+        token,
+        nodes,
+        {n.id: n for n in nodes},
+        tuple(repo.list_services(connection)),
+        repo.channel_exclusions(connection),
+    )
     with _lock:
         _cache[key] = fresh
     return fresh

@@ -31,6 +31,7 @@ from dom.adapters.tables import (
     nodes,
     products,
 )
+from dom.adapters.tables import channel_exclusions as channel_exclusions_table
 from dom.domain.carriers import CarrierService, ZoneBand
 from dom.domain.catalog import Dimensions, Product
 from dom.domain.geo import Coordinates
@@ -342,6 +343,16 @@ def rate_rows(services: Iterable[CarrierService]) -> list[dict[str, Any]]:
         for s in services
         for (z, w), p in sorted(s.rates.items())
     ]
+
+
+def channel_exclusions(connection: Connection) -> dict[str, frozenset[str]]:
+    """Per channel, the nodes left out of its availability."""
+    found: dict[str, set[str]] = {}
+    for channel, node_id in connection.execute(
+        select(channel_exclusions_table.c.channel, channel_exclusions_table.c.node_id)
+    ):
+        found.setdefault(channel, set()).add(node_id)
+    return {channel: frozenset(nodes) for channel, nodes in found.items()}
 
 
 def list_services(
