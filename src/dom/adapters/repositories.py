@@ -131,6 +131,7 @@ def save_nodes(connection: Connection, items: Iterable[Node]) -> None:
 
 #: Where a transaction keeps the network it read (see network_cache.network).
 NETWORK_MEMO = "dom.network"
+PRODUCTS_MEMO = "dom.products"
 
 
 def network_changed(connection: Connection) -> None:
@@ -144,7 +145,6 @@ def network_changed(connection: Connection) -> None:
 # Built once: every transaction that routes or checks an order runs these.
 _TOKEN = select(network_version.c.token).where(network_version.c.id == 1)
 _PRODUCTS = select(products).where(products.c.sku.in_(bindparam("skus", expanding=True)))
-_SKUS = select(products.c.sku).where(products.c.sku.in_(bindparam("skus", expanding=True)))
 
 
 def network_token(connection: Connection) -> str | None:
@@ -232,12 +232,26 @@ def row_to_product(row: Any) -> Product:
 
 
 def save_products(connection: Connection, items: Iterable[Product]) -> None:
+    connection.info.pop(PRODUCTS_MEMO, None)
     upsert(connection, products, [product_to_row(p) for p in items])
 
 
-def known_skus(connection: Connection, skus: Collection[str]) -> set[str]:
-    """Which of these SKUs the catalogue has."""
-    return set(connection.execute(_SKUS, {"skus": sorted(skus)}).scalars())
+def products_by_sku(connection: Connection, skus: Collection[str]) -> dict[str, Product]:
+    """The catalogue's products among these SKUs, each read once per transaction: capturing an
+    order checks its SKUs and routing it weighs and measures them, in one transaction."""
+    transaction = connection.get_transaction()
+    memo = connection.info.get(PRODUCTS_MEMO)
+    if memo is None or transaction is None or memo[0] is not transaction:
+        found: dict[str, Product] = {}
+        asked: set[str] = set()  # SKUs looked up, whether the catalogue has them or not
+        connection.info[PRODUCTS_MEMO] = (transaction, found, asked)
+    else:
+        _, found, asked = memo
+    missing = sorted(set(skus) - asked)
+    if missing:
+        found.update((p.sku, p) for p in get_products(connection, missing))
+        asked.update(missing)
+    return {sku: found[sku] for sku in skus if sku in found}
 
 
 def get_products(connection: Connection, skus: Sequence[str]) -> list[Product]:

@@ -84,7 +84,7 @@ def capture(
 def _check_new(connection: Connection, zips: ZipDirectory, draft: Order, now: datetime) -> None:
     """Every broken rule of a new order at once, or nothing."""
     known = Known(
-        skus=repo.known_skus(connection, {line.sku for line in draft.lines}),
+        skus=set(repo.products_by_sku(connection, {line.sku for line in draft.lines})),
         nodes=network(connection).by_id,
         zip_known=lambda zip_code: zips.destination(zip_code) is not None,
         today=now.date(),

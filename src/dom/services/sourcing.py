@@ -395,7 +395,7 @@ def decide_in(
     unit priced with its future value where it is, if the profile protects inventory)."""
     profile, version, rule = chosen or profile_for(connection, request, facts)
     skus = sorted({line.sku for line in order.lines})
-    products = {p.sku: p for p in repo.get_products(connection, skus)}
+    products = repo.products_by_sku(connection, skus)
     if len(products) < len(skus):
         check_names(connection, skus, [], "lines")  # names every unknown SKU
     current = network(connection)
