@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
+from dom.adapters.bulk import insert_many
 from dom.adapters.tables import (
     demand_forecasts,
     forecast_cells,
@@ -160,7 +161,7 @@ def replace_forecast(
                 "line_cap": s.line_cap,
             },
         )
-        _insert_many(
+        insert_many(
             connection,
             forecast_cells,
             [
@@ -174,7 +175,7 @@ def replace_forecast(
                 for (node_id, sku), cell in sorted(forecast.cells.items())
             ],
         )
-        _insert_many(
+        insert_many(
             connection,
             forecast_skus,
             [
@@ -182,7 +183,7 @@ def replace_forecast(
                 for sku, rate in sorted(forecast.sku_rate.items())
             ],
         )
-        _insert_many(
+        insert_many(
             connection,
             forecast_nodes,
             [
@@ -208,11 +209,6 @@ def replace_forecast(
     if current is not None:
         query = query.where(demand_forecasts.c.id != current)
     connection.execute(query)
-
-
-def _insert_many(connection: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), 5000):
-        connection.execute(insert(table), list(rows[start : start + 5000]))
 
 
 # ---- reading ----------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def notifications_page(request: Request, status: str = "", order: str = "") -> R
         return to_login(request)
     engine = engine_of(request)
     try:
-        subscriptions = notifications.subscriptions(engine, principal)
+        subscriptions = notifications.subscriptions(engine, principal)  # refuses who may not
         if status and status not in DELIVERY_STATUSES:
             known = ", ".join(DELIVERY_STATUSES)
             reason = f"No delivery status {status!r}: it is one of {known}"

@@ -44,6 +44,7 @@ from dom.domain.sourcing.forecast import (
 )
 from dom.domain.sourcing.model import Alternative, Offer
 from dom.services.order_records import fulfilment_from_row
+from dom.services.plan_records import alternative_from_record
 
 #: Days of order history a forecast learns from, unless told otherwise.
 DEFAULT_DAYS = 28
@@ -143,9 +144,7 @@ def served_lines(requests: Iterable[Any], plans: Iterable[Any]) -> list[Served]:
 def _shipments_by_order(plans: Iterable[Any]) -> dict[str, list[_Shipment]]:
     found: dict[str, list[_Shipment]] = {}
     for row in plans:
-        alternatives = tuple(
-            Alternative(**{**a, "nodes": tuple(a["nodes"])}) for a in row.alternatives or ()
-        )
+        alternatives = tuple(alternative_from_record(a) for a in row.alternatives or ())
         for shipment in row.shipments or ():
             lines = shipment["lines"]
             found.setdefault(row.order_id, []).append(

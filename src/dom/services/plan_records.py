@@ -70,7 +70,7 @@ def plan_from_record(record: Mapping[str, Any]) -> Plan:
         SolveStatus(record["status"]),
         Explanation(
             why["why"],
-            tuple(Alternative(**{**a, "nodes": tuple(a["nodes"])}) for a in why["alternatives"]),
+            tuple(alternative_from_record(a) for a in why["alternatives"]),
             tuple(Binding(**b) for b in why["binding"]),
             dict(why["excluded"]),
             why["candidates"],
@@ -78,6 +78,10 @@ def plan_from_record(record: Mapping[str, Any]) -> Plan:
         ),
         record["bound"],
     )
+
+
+def alternative_from_record(record: Mapping[str, Any]) -> Alternative:
+    return Alternative(**{**record, "nodes": tuple(record["nodes"])})
 
 
 def _shipment(record: Mapping[str, Any]) -> PlannedShipment:

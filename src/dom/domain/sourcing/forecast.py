@@ -176,17 +176,7 @@ def chance_at_least(k: int, mean: float) -> float:
 
 def future_values(forecast: Forecast, offers: Sequence[Offer], horizon_days: float) -> list[Offer]:
     """The offers with each unit's future value at its node, from the stock each offers now."""
-    return [
-        replace(
-            offer,
-            future_value={
-                sku: value
-                for sku, units in offer.available.items()
-                if (value := forecast.unit_value(offer.node.id, sku, units, horizon_days)) > 0
-            },
-        )
-        for offer in offers
-    ]
+    return future_values_at(forecast, offers, {offer.node.id: horizon_days for offer in offers})
 
 
 # ---- production history ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain
 
 import numpy as np
 
@@ -301,9 +302,7 @@ def _improve(
     owned: dict[int, set[int]] = {}
     for (o, _, _), column in index.x.items():
         owned.setdefault(o, set()).add(column)
-    for (o, _), column in index.y.items():
-        owned.setdefault(o, set()).add(column)
-    for (o, _), column in index.u.items():
+    for (o, _), column in chain(index.y.items(), index.u.items()):
         owned.setdefault(o, set()).add(column)
     for o, column in index.short.items():
         owned.setdefault(o, set()).add(column)
@@ -377,7 +376,7 @@ def _rounded(
     relaxation sends most of it to (at least `SUPPORTED`) that still has the stock, the room
     and a shipment left for it. Then every line still open goes, order by order, to its
     cheapest node with room if that costs less than leaving it unfilled."""
-    room = _Room(offers)
+    room = Ledger(offers)
     columns: dict[int, dict[int, list[tuple[str, int]]]] = {}
     for (o, line, node), column in index.x.items():
         columns.setdefault(o, {}).setdefault(line, []).append((node, column))
@@ -390,7 +389,7 @@ def _rounded(
         work, new = c.work[line], node not in opened[o]
         if new and len(opened[o]) >= c.limit:
             return False
-        if not room.take(node, work.sku, work.quantity, new):
+        if not room.take_line(node, work.sku, work.quantity, new):
             return False
         opened[o].add(node)
         values[column] = 1.0
@@ -427,32 +426,6 @@ def _rounded(
             if o in index.short:
                 values[index.short[o]] = 1.0
     return values
-
-
-class _Room:
-    """Stock, units and orders each node has left while the rounded plan takes them."""
-
-    def __init__(self, offers: Sequence[Offer]) -> None:
-        self._stock = {(o.node.id, sku): n for o in offers for sku, n in o.available.items()}
-        self._units = {o.node.id: o.units_left_today for o in offers}
-        self._orders = {o.node.id: o.orders_left_today for o in offers}
-
-    def take(self, node: str, sku: str, quantity: int, opens: bool) -> bool:
-        """Take `quantity` of `sku` at `node` (and one of its orders if the line `opens` a
-        shipment there) if it has them all; say whether it did."""
-        units, orders = self._units[node], self._orders[node]
-        if self._stock.get((node, sku), 0) < quantity:
-            return False
-        if units is not None and units < quantity:
-            return False
-        if opens and orders is not None and orders < 1:
-            return False
-        self._stock[(node, sku)] -= quantity
-        if units is not None:
-            self._units[node] = units - quantity
-        if opens and orders is not None:
-            self._orders[node] = orders - 1
-        return True
 
 
 def _unfilled_units(plan: Plan) -> int:
@@ -503,6 +476,23 @@ class Ledger:
 
     def give(self, plan: Plan) -> None:
         self.take(plan, -1)
+
+    def take_line(self, node: str, sku: str, quantity: int, opens: bool) -> bool:
+        """Take `quantity` of `sku` at `node` (and one of its orders if the line `opens` a
+        shipment there) if it has them all; say whether it did."""
+        room, orders = self._room[node], self._orders[node]
+        if self._units.get((node, sku), 0) < quantity:
+            return False
+        if room is not None and room < quantity:
+            return False
+        if opens and orders is not None and orders < 1:
+            return False
+        self._units[(node, sku)] -= quantity
+        if room is not None:
+            self._room[node] = room - quantity
+        if opens and orders is not None:
+            self._orders[node] = orders - 1
+        return True
 
     def offers_for(self, order: Order, excluded: frozenset[str] = frozenset()) -> list[Offer]:
         """What each node (but the excluded) can still give of the order's SKUs."""
