@@ -45,6 +45,7 @@ from bench.inventory_data import (
     recount,
     sku_lists,
 )
+from bench.load_client import LoadClient, LoadError
 from bench.startup import DOM, UP_DEADLINE_SECONDS, _launched, _wait_for
 from bench.stats import Latencies, Timing
 from dom.adapters.database import make_engine, reading
@@ -295,15 +296,14 @@ def _reserve_all(
     base: str, token: str, bodies: Sequence[dict[str, Any]], start: threading.Barrier
 ) -> _ClientLog:
     log = _ClientLog()
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+    with LoadClient(base, token) as client:
         client.get("/healthz")  # connect before the start
         start.wait()
         for body in bodies:
             began = time.perf_counter()
             try:
-                response = client.post("/v1/reservations", json=body)
-            except httpx.HTTPError as error:
+                response = client.post("/v1/reservations", body)
+            except LoadError as error:
                 log.errors.append(f"{type(error).__name__}: {error}")
                 continue
             log.seconds.append(time.perf_counter() - began)

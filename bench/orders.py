@@ -35,13 +35,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import Engine, event, select, text
 from tests.support.postgres import start_cluster
 
 from bench.cpu import own_cpu_seconds, tree_cpu_seconds
 from bench.inventory import _admin_client, _new_database, _Server, _serving
 from bench.inventory_data import NetworkSize, Stock, build_network, load_network
+from bench.load_client import LoadClient, LoadError
 from bench.orders_data import ORDER_LINES, OrderMaker
 from bench.stats import Latencies
 from dom.adapters.database import reading
@@ -240,12 +240,11 @@ def _post_all(
     bodies: Sequence[dict[str, Any]],
     start: threading.Barrier,
 ) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+    with LoadClient(base, token) as client:
         for body in warm_up:
             try:
-                response = client.post("/v1/orders", json=body)
-            except httpx.HTTPError as error:
+                response = client.post("/v1/orders", body)
+            except LoadError as error:
                 log.failed(f"warm-up {type(error).__name__}", str(error))
                 continue
             if response.status_code != 201:
@@ -255,8 +254,8 @@ def _post_all(
         for body in bodies:
             began = time.perf_counter()
             try:
-                response = client.post("/v1/orders", json=body)
-            except httpx.HTTPError as error:
+                response = client.post("/v1/orders", body)
+            except LoadError as error:
                 log.failed(type(error).__name__, str(error))
                 continue
             log.seconds.append(time.perf_counter() - began)

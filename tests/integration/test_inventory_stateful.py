@@ -20,8 +20,15 @@ import hypothesis
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from sqlalchemy import select
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import Engine, select
 
 from dom.adapters.database import make_engine, reading
 from dom.adapters.tables import holds, inventory_events
@@ -48,6 +55,7 @@ from dom.services.inventory import (
 )
 from dom.services.schema import migrate
 from tests.support.factories import node_record, product_record, store_record
+from tests.support.postgres import Cluster
 
 Key = tuple[str, str]
 
@@ -84,19 +92,49 @@ class Hold:
     lines: dict[Key, int] = field(default_factory=dict)
 
 
-class InventoryMachine(RuleBasedStateMachine):
+def _store_network(engine: Engine) -> None:
+    """Migrate and load the two SKUs at two nodes."""
+    migrate(engine)
+    bundle = masterdata.bundle_from_json(
+        {
+            "nodes": [node_record(NODES[0]), store_record(NODES[1])],
+            "products": [product_record(sku) for sku in SKUS],
+        }
+    )
+    masterdata.import_master_data(engine, LOCAL_OPERATOR, bundle, zip_directory())
+
+
+class _SqliteFile:
+    """A new SQLite file holding the network, for one run of the machine."""
+
     def __init__(self) -> None:
-        super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="dom-stateful-"))
         self.engine = make_engine(f"sqlite:///{self.folder / 'dom.sqlite3'}")
-        migrate(self.engine)
-        bundle = masterdata.bundle_from_json(
-            {
-                "nodes": [node_record(NODES[0]), store_record(NODES[1])],
-                "products": [product_record(sku) for sku in SKUS],
-            }
-        )
-        masterdata.import_master_data(self.engine, LOCAL_OPERATOR, bundle, zip_directory())
+        _store_network(self.engine)
+
+    def discard(self) -> None:
+        self.engine.dispose()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class _PostgresCopy:
+    """A new PostgreSQL database copied from one that holds the network, for one run."""
+
+    def __init__(self, cluster: Cluster, template: str) -> None:
+        self.cluster = cluster
+        self.name = cluster.create_database(template=template)
+        self.engine = make_engine(cluster.url(self.name))
+
+    def discard(self) -> None:
+        self.engine.dispose()
+        self.cluster.drop_database(self.name)
+
+
+class InventoryMachine(RuleBasedStateMachine):
+    def __init__(self, database: _SqliteFile | _PostgresCopy | None = None) -> None:
+        super().__init__()
+        self.database = database or _SqliteFile()
+        self.engine = self.database.engine
         self.now = START
         self.source_clock = START - timedelta(days=1)
         self.stock: dict[Key, Stock] = {key: Stock() for key in KEYS}
@@ -109,8 +147,7 @@ class InventoryMachine(RuleBasedStateMachine):
         self.serial = 0
 
     def teardown(self) -> None:
-        self.engine.dispose()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.database.discard()
 
     # ---- the model -----------------------------------------------------------------------------
 
@@ -512,3 +549,26 @@ InventoryMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestInventoryAgainstModel = InventoryMachine.TestCase
+
+
+def test_postgresql_agrees_with_the_model_through_random_sequences_too(
+    postgres_cluster: Cluster,
+) -> None:
+    """PostgreSQL holds a reservation's lines in one statement when it can (SQLite cannot):
+    the same machine, on copies of one database holding the network."""
+    template = postgres_cluster.create_database()
+    engine = make_engine(postgres_cluster.url(template))
+    _store_network(engine)
+    engine.dispose()
+    try:
+        run_state_machine_as_test(
+            lambda: InventoryMachine(_PostgresCopy(postgres_cluster, template)),
+            settings=settings(
+                max_examples=25,
+                stateful_step_count=40,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            ),
+        )
+    finally:
+        postgres_cluster.drop_database(template)

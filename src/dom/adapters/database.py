@@ -63,6 +63,14 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def one_statement_each(engine: Engine) -> Iterator[Connection]:
+    """A connection in autocommit: each statement is a transaction of its own. Only for a write
+    that one statement does whole (no BEGIN and COMMIT round trips around it)."""
+    with engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction: always rolled back."""
     with engine.connect() as connection:

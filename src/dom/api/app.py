@@ -61,16 +61,26 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     problems.install(app)
+
+    @app.get(
+        "/healthz", tags=["operations"], summary="Liveness: the process answers (no key needed)"
+    )
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # A request is matched against the routers in this order, route by route: the calls a
+    # storefront and the nodes make all day come first (matching ~90 routes cost a request
+    # ~0.3 ms of CPU here).
     routers = (
+        inventory,
+        orders,
+        sourcing,
         nodes,
         catalog,
         masterdata,
         keys,
         audit,
-        inventory,
-        sourcing,
         sourcing_profiles,
-        orders,
         monitoring,
         notifications,
         forecasts,
@@ -80,11 +90,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(console.router)
     app.include_router(console_notifications.router)
     app.mount(console_pages.STATIC_URL, console_pages.static_files(), name="console-static")
-
-    @app.get(
-        "/healthz", tags=["operations"], summary="Liveness: the process answers (no key needed)"
-    )
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

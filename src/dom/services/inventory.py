@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from dom.adapters import inventory_store as store
-from dom.adapters.database import reading, writing
+from dom.adapters.database import one_statement_each, reading, writing
 from dom.adapters.network_cache import network
 from dom.adapters.tables import nodes, products
 from dom.domain.access import Action, Principal
@@ -462,6 +462,9 @@ def reserve(
     principal.require(Action.RESERVE)
     moment = _now(now)
     _check_request(request, moment)
+    held = _hold_named_lines_in_full(engine, principal, request, moment)
+    if held is not None:
+        return held
     for attempt in range(1, PLACEMENT_TRIES + 1):
         try:
             return _reserve_once(
@@ -475,6 +478,41 @@ def reserve(
                 _check_line_names(connection, request.lines)
             raise
     raise AssertionError("unreachable")
+
+
+def _hold_named_lines_in_full(
+    engine: Engine, principal: Principal, request: ReservationRequest, moment: datetime
+) -> Reservation | None:
+    """The common cases in one statement where the database can: every line names its node and
+    gets all it asks for, or some line is short and the reservation is not partial (refused).
+    None when the database cannot, a position is missing, expired holds must be swept first or
+    a partial reservation is short: then `_reserve_once` does it."""
+    if any(line.node_id is None for line in request.lines):
+        return None
+    with one_statement_each(engine) as connection:
+        if not store.holds_at_once(connection):
+            return None
+        _check_channel(connection, principal.channel or request.channel, request.lines)
+        reservation_id = secrets.token_hex(8)
+        wanted = {(line.sku, line.node_id): line.quantity for line in request.lines if line.node_id}
+        reservation = {
+            "reservation_id": reservation_id,
+            "reference": request.reference,
+            "expires_at": request.expires_at,
+        }
+        attempt = store.hold_in_full(connection, reservation, wanted, moment, request.method)
+    if attempt.held:
+        held = [HeldLine(sku, node, units, units) for (sku, node), units in sorted(wanted.items())]
+        return Reservation(reservation_id, request.reference, request.expires_at, tuple(held))
+    if request.partial or attempt.stale or attempt.free.keys() != wanted.keys():
+        return None
+    raise InsufficientStock(
+        [
+            Shortage(sku, node, units, attempt.free[(sku, node)])
+            for (sku, node), units in sorted(wanted.items())
+            if attempt.free[(sku, node)] < units
+        ]
+    )
 
 
 def _check_line_names(connection: Connection, lines: Sequence[HoldLine]) -> None:
