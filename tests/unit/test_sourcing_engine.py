@@ -419,3 +419,59 @@ class TestProfiles:
     )
     def test_a_contradictory_profile_names_the_field(self, profile: Profile, field: str) -> None:
         assert field in [p.field for p in profile.problems()]
+
+
+def levels_step_by_step(single: np.ndarray, count: int, deepest: int) -> list[np.ndarray]:
+    """best_k(S) the plain way: every (S, T) pair at every step, until a step changes nothing."""
+    levels = [np.where(np.arange(1 << count) == 0, 0.0, np.inf), single.copy()]
+    levels[1][0] = 0.0
+    while len(levels) <= deepest:
+        current = levels[-1].copy()
+        for s in range(1, 1 << count):
+            low = s & -s
+            for t in range(1, 1 << count):
+                if t & low and t & s == t:
+                    current[s] = min(current[s], single[t] + levels[-1][s ^ t])
+        if np.array_equal(current, levels[-1]):
+            break
+        levels.append(current)
+    return levels
+
+
+def test_the_levels_of_the_search_are_those_of_every_pair_at_every_step() -> None:
+    # The search skips pairs that cannot lower a level: the levels must not change by a bit.
+    for seed in range(40):
+        rng = random.Random(seed)
+        lines = rng.randint(1, 8)
+        single = np.array([rng.choice([math.inf, rng.uniform(1, 20)]) for _ in range(1 << lines)])
+        single = np.round(single, rng.choice([0, 2]))  # ties, as rounded rates make them
+        expected = levels_step_by_step(single, lines, lines)
+        got = search._levels(single, lines, lines)
+        assert len(got) == len(expected), f"seed {seed}"
+        assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True)), f"seed {seed}"
+
+
+def test_leaving_nodes_out_picks_the_first_cheapest_of_the_others() -> None:
+    for seed in range(300):
+        rng = random.Random(seed)
+        table, _ = random_table(rng)
+        once = rng.sample(range(len(table.nodes)), rng.randint(1, len(table.nodes)))
+        free = [n for n in range(len(table.nodes)) if n not in once]
+        node_of, single = search._without(table, once)
+        if not free:
+            assert (node_of == -1).all() and np.isinf(single).all()
+            continue
+        finite = np.isfinite(single)
+        picks = np.argmin(table.costs[free], axis=0)
+        assert np.array_equal(single, table.costs[free].min(axis=0)), f"seed {seed}"
+        assert np.array_equal(node_of[finite], np.array(free)[picks][finite]), f"seed {seed}"
+
+
+@pytest.mark.parametrize("lines", [2, 9, 11])
+def test_the_cheapest_node_of_a_subset_is_the_first_of_the_cheapest(lines: int) -> None:
+    rng = np.random.default_rng(lines)
+    costs = np.round(rng.uniform(1, 4, (7, 1 << lines)), 0)  # many ties
+    costs[rng.random(costs.shape) < 0.3] = np.inf
+    node_of, best = search._cheapest(costs)
+    assert np.array_equal(node_of, np.argmin(costs, axis=0))
+    assert np.array_equal(best, costs.min(axis=0))

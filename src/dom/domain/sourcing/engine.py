@@ -475,14 +475,16 @@ def _cost_lines(
     w = profile.weights
     node = model.offer.node
     model.fixed = w.handling_cost * node.cost.per_order + w.split_penalty
-    model.line_costs = []
     left = model.offer.units_left_today
-    for line in work:
-        per_unit = w.handling_cost * node.cost.per_unit
-        per_unit += w.inventory_protection * model.offer.future_value.get(line.sku, 0.0)
-        if left:
-            per_unit += w.capacity_balance / left
-        model.line_costs.append(per_unit * line.quantity)
+    handling = w.handling_cost * node.cost.per_unit  # the same for every line: worked out once
+    busy = w.capacity_balance / left if left else 0.0
+    worth = model.offer.future_value
+
+    def per_unit(sku: str) -> float:
+        cost = handling + w.inventory_protection * worth.get(sku, 0.0)
+        return cost + busy if left else cost
+
+    model.line_costs = [per_unit(line.sku) * line.quantity for line in work]
 
 
 def shipment_choice(

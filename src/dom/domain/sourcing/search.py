@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Number = TypeVar("Number", np.float64, np.int64)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class ShipmentTable:
     lines: int
     nodes: tuple[str, ...]
     best: Floats  # objective per subset mask; inf where no node can ship it
-    node_of: Ints  # index into `nodes` of the node that ships it cheapest
+    node_of: Ints  # index into `nodes` of the first node that ships it cheapest
     first_credit: float  # the first shipment does not pay the split penalty
     costs: Floats  # objective per node (row) and subset mask (column)
     holds: tuple[int, ...]  # per node, the mask of lines it can fill
@@ -60,61 +61,87 @@ class ShipmentTable:
         book: RateBook,
         order: Order,
     ) -> ShipmentTable:
-        count = len(work)
-        size = 1 << count
-        masks = np.arange(size, dtype=np.int64)
-        bits = ((masks[:, None] >> np.arange(count)) & 1).astype(np.float64)
-        quantity = np.array([w.quantity for w in work], dtype=np.float64)
-        units = bits @ quantity
-        # Parts of one split line share their SKU's stock: a group may not take more than it.
-        shared: dict[str, Floats] = {}
-        for sku in {x.sku for x in work}:
-            parts = [i for i, x in enumerate(work) if x.sku == sku]
-            if len(parts) > 1:
-                shared[sku] = bits[:, parts] @ quantity[parts]
         w = profile.weights
-        holds = np.array([m.holds for m in kept], dtype=np.int64)
-        fits = (masks[None, :] & ~holds[:, None]) == 0  # every node at once: (node, subset)
-        left = np.array(
-            [np.inf if m.offer.units_left_today is None else m.offer.units_left_today for m in kept]
-        )
-        fits &= units[None, :] <= left[:, None]
-        fits[:, 0] = False
-        for sku, taken in shared.items():
-            usable = np.array([m.usable.get(sku, 0) for m in kept], dtype=np.float64)
-            fits &= taken[None, :] <= usable[:, None]
-        per_line = np.array([m.line_costs for m in kept], dtype=np.float64).reshape(
-            len(kept), count
-        )
-        fixed = np.array([m.fixed for m in kept], dtype=np.float64)
-        freight = _Freight(work, products, bits, book, order.residential, w.shipping_cost)
-        freight_part = np.full((len(kept), size), np.inf)
-        for n, model in enumerate(kept):
-            if not model.holds:
-                continue
-            for option in model.options:
-                value = freight.of(option.service, option.zone) + w.delivery_days * option.days
-                np.minimum(freight_part[n], value, out=freight_part[n])
-        lines_part = _subset_sums(per_line)  # (node, subset)
-        costs = np.where(fits, fixed[:, None] + lines_part + freight_part, np.inf)
-        node_of = np.argmin(costs, axis=0) if len(kept) else np.zeros(size, dtype=np.int64)
-        best = costs[node_of, masks] if len(kept) else np.full(size, np.inf)
+        per_line = np.array([m.line_costs for m in kept], dtype=np.float64)
+        costs = _subset_sums(per_line.reshape(len(kept), len(work)))  # (node, subset)
+        costs += np.array([m.fixed for m in kept], dtype=np.float64)[:, None]
+        freight = _Freight(work, products, book, order.residential, w.shipping_cost)
+        costs += _freight_rows(kept, freight, w.delivery_days)
+        costs[~_fits(kept, work)] = np.inf
+        node_of, best = _cheapest(costs)
         return cls(
-            count,
+            len(work),
             tuple(m.id for m in kept),
             best,
-            node_of.astype(np.int64),
+            node_of,
             w.split_penalty,
             costs,
             tuple(m.holds for m in kept),
         )
 
 
-def _subset_sums(values: Floats) -> Floats:
+def _fits(kept: Sequence[NodeModel], work: Sequence[WorkLine]) -> npt.NDArray[np.bool_]:
+    """Per node and subset of lines: can the node ship them together — it holds each line,
+    has the units left today, and its stock of a split line's SKU covers the parts taken."""
+    masks = np.arange(1 << len(work), dtype=np.int64)
+    holds = np.array([m.holds for m in kept], dtype=np.int64)
+    fits: npt.NDArray[np.bool_] = (masks[None, :] & ~holds[:, None]) == 0
+    fits[:, 0] = False
+    quantity = np.array([[x.quantity for x in work]], dtype=np.float64)
+    lefts = [m.offer.units_left_today for m in kept]
+    if any(left is not None for left in lefts):  # else room for any subset
+        units = _subset_sums(quantity)[0]
+        room = np.array([np.inf if left is None else left for left in lefts])
+        fits &= units[None, :] <= room[:, None]
+    for sku in {x.sku for x in work}:
+        # Parts of one split line share their SKU's stock: a group may not take more than it.
+        parts = np.array([[x.sku == sku for x in work]])
+        if parts.sum() > 1:
+            taken = _subset_sums(np.where(parts, quantity, 0.0))[0]
+            usable = np.array([m.usable.get(sku, 0) for m in kept], dtype=np.float64)
+            fits &= taken[None, :] <= usable[:, None]
+    return fits
+
+
+def _freight_rows(kept: Sequence[NodeModel], freight: _Freight, days_weight: float) -> Floats:
+    """Per node and subset: the weighted freight and days of its cheapest service (inf where
+    none). Nodes with the same services, zones and days (most, in a network) share a row."""
+    rows = np.full((len(kept), 1 << len(freight.work)), np.inf)
+    known: dict[tuple[tuple[int, int, int], ...], Floats] = {}
+    for n, model in enumerate(kept):
+        if not model.holds:
+            continue
+        key = tuple((id(o.service), o.zone, o.days) for o in model.options)
+        row = known.get(key)
+        if row is None:
+            row = known[key] = rows[n]
+            for option in model.options:
+                value = freight.of(option.service, option.zone) + days_weight * option.days
+                np.minimum(row, value, out=row)
+        else:
+            rows[n] = row
+    return rows
+
+
+def _cheapest(costs: Floats) -> tuple[Ints, Floats]:
+    """Per subset (column): the first node (row) with the lowest cost, and that cost. On wide
+    tables without argmin along the rows, whose strided walk is slow there."""
+    if costs.shape[1] <= WIDE or not len(costs):
+        node_of = np.argmin(costs, axis=0) if len(costs) else np.zeros(costs.shape[1], np.int64)
+        best = costs.min(axis=0) if len(costs) else np.full(costs.shape[1], np.inf)
+        return node_of.astype(np.int64), best
+    best = costs.min(axis=0)
+    node_of = np.zeros(costs.shape[1], dtype=np.int64)
+    for n in range(len(costs) - 1, -1, -1):  # last to first: the first cheapest stays
+        node_of[costs[n] == best] = n
+    return node_of, best
+
+
+def _subset_sums(values: npt.NDArray[Number]) -> npt.NDArray[Number]:
     """Per row, the sum of its values over every subset of columns (bit i = column i), built
     up a bit at a time: no matrix product, whose threads would fight for a busy machine."""
     rows, count = values.shape
-    sums = np.zeros((rows, 1 << count))
+    sums = np.zeros((rows, 1 << count), dtype=values.dtype)
     for i in range(count):
         sums[:, 1 << i : 2 << i] = sums[:, : 1 << i] + values[:, i : i + 1]
     return sums
@@ -128,12 +155,11 @@ class _Freight:
         self,
         work: Sequence[WorkLine],
         products: Mapping[str, Product],
-        bits: Floats,
         book: RateBook,
         residential: bool,
         weight: float,
     ) -> None:
-        self.work, self.products, self.bits, self.book = work, products, bits, book
+        self.work, self.products, self.book = work, products, book
         self.residential, self.weight = residential, weight
         self._pounds: dict[float, Ints] = {}
         self._values: dict[tuple[int, int], Floats] = {}
@@ -154,7 +180,7 @@ class _Freight:
                 [_pounds(self.products[x.sku], divisor) * x.quantity for x in self.work],
                 dtype=np.int64,
             )
-            found = self._pounds[divisor] = (self.bits.astype(np.int64) @ each).astype(np.int64)
+            found = self._pounds[divisor] = _subset_sums(each[None, :])[0]
         return found
 
 
@@ -179,6 +205,11 @@ class Solved:
 #: rest). Beyond this many nodes the search gives up: the caller falls back to a heuristic
 #: and says so.
 ONCE_NODES = 4
+#: From this many lines a step over every pair costs more than trying only the pairs that can
+#: lower it (`_step_lowers`), and argmin along the nodes more than a pass per node
+#: (`_cheapest`); below, numpy's fixed cost per call wins.
+WIDE_LINES = 8
+WIDE = 1 << WIDE_LINES
 
 
 @lru_cache(maxsize=16)
@@ -230,15 +261,58 @@ def _levels(single: Floats, count: int, deepest: int) -> list[Floats]:
     per_pair = single[groups]
     levels = [np.where(np.arange(1 << count) == 0, 0.0, np.inf), single.copy()]
     levels[1][0] = 0.0
+    cheaper: npt.NDArray[np.bool_] | None = None  # the sets the last step made cheaper
     while len(levels) <= deepest:
         previous = levels[-1]
+        if (
+            cheaper is not None
+            and count >= WIDE_LINES
+            and not _step_lowers(previous, per_pair, cheaper)
+        ):
+            break  # nor will any further shipment
         current = np.empty_like(previous)
         current[0] = 0.0
         current[1:] = np.minimum.reduceat(per_pair + previous[rest], starts)
-        if np.array_equal(current, previous):
-            break  # nor will any further shipment
+        cheaper = current < previous
+        if not cheaper.any():
+            break
         levels.append(current)
     return levels
+
+
+def _step_lowers(previous: Floats, per_pair: Floats, cheaper: npt.NDArray[np.bool_]) -> bool:
+    """Whether one more shipment lowers best(S) for some S. Only a pair whose S \\ T the last
+    step made cheaper can (the others give what they gave then), and those are mostly few:
+    when they are, they alone are tried instead of the whole step. (Exact: the same sums.)"""
+    count = len(previous).bit_length() - 1
+    subsets, _, _, rest = _pairs(count)
+    by_rest, begins, lengths = _by_rest(count)
+    changed = np.flatnonzero(cheaper)
+    sizes = lengths[changed]
+    total = int(sizes.sum())
+    if 8 * total > len(rest):
+        return True  # as cheap to take the whole step
+    offsets = np.cumsum(sizes) - sizes
+    pairs = by_rest[np.repeat(begins[changed] - offsets, sizes) + np.arange(total)]
+    tried = per_pair[pairs] + previous[rest[pairs]]
+    return bool((tried < previous[subsets[pairs]]).any())
+
+
+@lru_cache(maxsize=16)
+def _by_rest(count: int) -> tuple[Ints, Ints, Ints]:
+    """`_pairs`'s pairs grouped by S \\ T: their indexes, and where and how many per S \\ T."""
+    rest = _pairs(count)[3]
+    lengths = np.bincount(rest, minlength=1 << count).astype(np.int64)
+    return np.argsort(rest, kind="stable"), np.cumsum(lengths) - lengths, lengths
+
+
+@lru_cache(maxsize=16)
+def _sizes(count: int) -> Ints:
+    """The number of lines in each subset of `count` lines."""
+    sizes = np.zeros(1 << count, dtype=np.int64)
+    for line in range(count):
+        sizes[1 << line : 2 << line] = sizes[: 1 << line] + 1
+    return sizes
 
 
 @lru_cache(maxsize=16)
@@ -293,6 +367,22 @@ def best_partition(table: ShipmentTable, limit: int) -> Solved:
     return Solved(named, by_level, bound=found.value - credit)
 
 
+def _without(table: ShipmentTable, once: list[int]) -> tuple[Ints, Floats]:
+    """Per subset, the node that ships it cheapest and its cost, the `once` nodes left out (-1
+    and inf where no node is left). Only the subsets a `once` node shipped cheapest change:
+    elsewhere the first cheapest node is still the first cheapest of those left."""
+    node_of, single = table.node_of.copy(), table.best.copy()
+    moved = np.flatnonzero(np.isin(node_of, once))
+    free = np.array([n for n in range(len(table.nodes)) if n not in once], dtype=np.int64)
+    if not len(free):
+        node_of[moved], single[moved] = -1, np.inf
+    elif len(moved):
+        costs = table.costs[free[:, None], moved[None, :]]
+        picks = np.argmin(costs, axis=0)
+        node_of[moved], single[moved] = free[picks], costs[picks, np.arange(len(moved))]
+    return node_of, single
+
+
 @dataclass(frozen=True)
 class _Found:
     """The best grouping of a search in which some nodes may ship more than once: a bound on
@@ -324,11 +414,7 @@ class _Search:
         self.count = count = table.lines
         self.limited = limit < count
         if levels is None:
-            free = [n for n in range(len(table.nodes)) if n not in once]
-            costs = np.vstack([table.costs[free], np.full((1, 1 << count), np.inf)])
-            picks = np.argmin(costs, axis=0)  # the last row: no free node at all
-            self.node_of = np.array([*free, -1], dtype=np.int64)[picks]
-            self.single = costs[picks, np.arange(1 << count)]
+            self.node_of, self.single = _without(table, once)
             if self.limited:
                 levels = _levels(self.single, count, limit)
             else:
@@ -399,7 +485,7 @@ class _Search:
 
     def _through_cost(self, second: int) -> int:
         groups = np.flatnonzero(np.isfinite(self.table.costs[second]))
-        sizes = np.array([int(g).bit_count() for g in groups], dtype=np.int64)
+        sizes = _sizes(self.count)[groups]
         return (1 << self.count) + int((1 << (self.count - sizes)).sum())
 
     def _through_order(self, last: list[int]) -> tuple[int, int] | None:
@@ -496,7 +582,7 @@ def _widest_cheapest(best: Floats) -> int | None:
     reachable = reachable[reachable > 0]
     if not len(reachable):
         return None
-    popcount = np.array([int(s).bit_count() for s in reachable])
+    popcount = _sizes(len(best).bit_length() - 1)[reachable]
     widest = reachable[popcount == popcount.max()]
     return int(widest[np.argmin(best[widest])])
 
