@@ -3,12 +3,14 @@ for writers, so concurrent writers queue instead of failing half-way."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_SIZE = 40
@@ -30,7 +32,35 @@ def make_engine(url: str) -> Engine:
     # As many pooled connections as the web server runs request threads (AnyIO's default 40):
     # connections opened beyond the pool are closed after each use, and under load that churn
     # cost PostgreSQL a session start per request.
-    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=10)
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=10)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: a pooled connection that sat unused this long is pinged before it is handed out
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping` pings on every checkout: a round trip per transaction (a
+    reservation was one statement besides). A connection back from a request a moment ago is
+    as good as a ping's answer; one that sat idle — the server may have restarted, a proxy may
+    have dropped it — is pinged, and replaced if it does not answer. A drop in the moment
+    between two uses still fails that request, and SQLAlchemy then renews the whole pool."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _mark(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the pooled connection did not answer") from error
 
 
 def _tune_sqlite(engine: Engine) -> None:
