@@ -595,7 +595,7 @@ def inventory_sync(
         raise typer.Exit(2)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     try:
-        outcomes = inventory.sync_node(
+        synced = inventory.sync_node(
             _engine(),
             LOCAL_OPERATOR,
             node,
@@ -606,10 +606,9 @@ def inventory_sync(
         )
     except DomError as error:
         _fail(error)
-    applied = sum(1 for o in outcomes if o.applied and not o.replayed)
-    uncovered = sum(o.uncovered for o in outcomes)
     out.print(
-        f"{node}: {len(outcomes)} positions counted, {applied} applied, {uncovered} allocated units uncovered"
+        f"{node}: {synced.positions} positions counted, {synced.applied} applied, "
+        f"{synced.uncovered} allocated units uncovered"
     )
 
 

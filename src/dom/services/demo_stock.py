@@ -109,7 +109,7 @@ def load_demo_stock(
         if not counts:
             continue
         at = plan.counted_at[node_id]
-        outcomes = inventory.sync_node(
+        synced = inventory.sync_node(
             engine,
             principal,
             node_id,
@@ -119,7 +119,7 @@ def load_demo_stock(
             idempotency_key=f"demo-stock:{seed}:{node_id}:{at.isoformat()}",
             now=moment,
         )
-        positions += len(outcomes)
+        positions += synced.positions
     for sku, node_id, units in plan.safety_stock:
         inventory.set_safety_stock(engine, principal, sku, node_id, units, now=moment)
     placed = 0

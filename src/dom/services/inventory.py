@@ -258,6 +258,38 @@ def record_in(
     return outcomes
 
 
+@dataclass(frozen=True)
+class NodeSync:
+    """What a full count of a node did: its totals, and the outcome of each SKU where
+    something happened that a caller may act on (a full count of 20,000 positions is mostly
+    "set to its count")."""
+
+    node_id: str
+    positions: int  # SKUs counted, those left out (counted as zero) included
+    applied: int  # applied by this call (not replayed)
+    replayed: int  # recorded by an earlier call with the same key
+    uncovered: int  # allocated units the count left without stock
+    holds_released: int
+    #: not applied (a newer count is known), holds released, or allocations left uncovered
+    notable: tuple[EventOutcome, ...]
+
+    @classmethod
+    def of(cls, node_id: str, outcomes: Sequence[EventOutcome]) -> NodeSync:
+        return cls(
+            node_id,
+            len(outcomes),
+            sum(1 for o in outcomes if o.applied and not o.replayed),
+            sum(1 for o in outcomes if o.replayed),
+            sum(o.uncovered for o in outcomes),
+            sum(o.holds_released for o in outcomes),
+            tuple(o for o in outcomes if _notable(o)),
+        )
+
+
+def _notable(outcome: EventOutcome) -> bool:
+    return not outcome.applied or outcome.uncovered > 0 or outcome.holds_released > 0
+
+
 def sync_node(
     engine: Engine,
     principal: Principal,
@@ -268,7 +300,7 @@ def sync_node(
     source_time: datetime,
     idempotency_key: str,
     now: datetime | None = None,
-) -> list[EventOutcome]:
+) -> NodeSync:
     """A full count of a node in one atomic call: every listed SKU is set to its count, and
     every SKU the node holds a position for but the count leaves out is counted as zero.
 
@@ -285,24 +317,24 @@ def sync_node(
         raise InvalidField("source_time", "must carry a time zone")
     count = _Count(node_id, counts, source, source_time, idempotency_key)
     moment = _now(now)
-    for attempt in range(3):
-        try:
-            return _sync_once(engine, principal, count, moment)
-        except _Recounted:
-            break
-        except IntegrityError as error:  # a racing call recorded the same count first
-            if attempt == 2 or "idempotency_key" not in str(error.orig):
-                raise
+    try:
+        return _sync_once(engine, principal, count, moment)
+    except _Recounted:
+        pass
+    except IntegrityError as error:  # a racing call recorded some of the same events first
+        if "idempotency_key" not in str(error.orig):
+            raise
+    # Replayed, in full or in part, by `record_events` (which retries its own races).
     with reading(engine) as connection:
         full = count.full(store.skus_at(connection, node_id))
     requests = [
         EventRequest(
-            f"{idempotency_key}/{sku}",
+            count.key_of(sku),
             InventoryEvent(EventKind.SNAPSHOT, sku, node_id, quantity, source, source_time),
         )
         for sku, quantity in full.items()
     ]
-    return record_events(engine, principal, requests, now)
+    return NodeSync.of(node_id, record_events(engine, principal, requests, now))
 
 
 @dataclass(frozen=True)
@@ -318,66 +350,171 @@ class _Count:
         every = {**dict.fromkeys(held - self.counts.keys(), 0), **self.counts}
         return {sku: every[sku] for sku in sorted(every)}
 
+    def key_of(self, sku: str) -> str:
+        return f"{self.idempotency_key}/{sku}"
+
+    def fingerprints(self, full: Mapping[str, int]) -> list[str]:
+        """`EventRequest.fingerprint` of each SKU's snapshot event, in the order of `full`.
+
+        The repr of the event's body, written as one format per count: a SKU that repr
+        writes as itself in quotes (every SKU the catalogue accepts) needs no repr call."""
+        at = self.source_time.isoformat()
+        if not _plain(full):
+            return [
+                _fingerprint((None, SNAPSHOT, sku, self.node_id, n, self.source, at, None))
+                for sku, n in full.items()
+            ]
+        head = f"(None, {SNAPSHOT!r}, '"
+        tail = f", {self.source!r}, {at!r}, None)"
+        middle = f"', {self.node_id!r}, "
+        sha256 = hashlib.sha256
+        return [
+            sha256(f"{head}{sku}{middle}{n}{tail}".encode()).hexdigest() for sku, n in full.items()
+        ]
+
+
+SNAPSHOT = EventKind.SNAPSHOT.value
+
+
+def _plain(skus: Iterable[str]) -> bool:
+    """Whether repr writes each of these strings as itself between single quotes."""
+    joined = "".join(skus)
+    return "'" not in joined and "\\" not in joined and joined.isprintable()
+
 
 class _Recounted(Exception):
     """Events of this count were recorded before: they are replayed, not applied again."""
 
 
-def _sync_once(
-    engine: Engine, principal: Principal, count: _Count, moment: datetime
-) -> list[EventOutcome]:
-    """`record_events` for one node's snapshots, without an event object per SKU: a count of
-    20,000 positions spent most of its time building and copying objects."""
-    node_id, source, counted_at = count.node_id, count.source, count.source_time
+def _sync_once(engine: Engine, principal: Principal, count: _Count, moment: datetime) -> NodeSync:
+    """`record_events` for one node's snapshots as set-based work: the node's positions locked
+    and read as (SKU, committed, flags) tuples, Python only for the few positions a count
+    does more to than set on hand (older than their last count, short of their commitments,
+    with expired holds), and each of events and positions written in one statement."""
+    node_id = count.node_id
     with writing(engine) as connection:
-        held = store.skus_at(connection, node_id)
+        rows = store.lock_node(connection, node_id, count.source_time, moment)
+        held = {row[0] for row in rows}
         full = count.full(held)
         if not full:
             raise InvalidInput([Problem("events", "send at least one event")])
-        check_names(connection, full.keys() - held, [node_id], "events")
-        keys = {sku: f"{count.idempotency_key}/{sku}" for sku in full}
-        if store.events_by_keys(connection, list(keys.values())):
-            raise _Recounted
-        locked = store.lock_positions(connection, [(sku, node_id) for sku in full], moment)
-        at = counted_at.isoformat()
-        outcomes: list[EventOutcome] = []
-        rows: list[dict[str, Any]] = []
-        counted: list[Position] = []
-        for sku, quantity in full.items():
-            applied = apply_count(locked[(sku, node_id)], quantity, counted_at)
+        new = full.keys() - held
+        if new:
+            check_names(connection, new, [node_id], "events")
+            rows = [*rows, *_new_positions(connection, count, new, moment)]
+        if store.event_recorded(connection, count.key_of(next(iter(full)))):
+            raise _Recounted  # a repeated count; a count recorded in part fails on the keys
+        outcomes = _beyond_on_hand(connection, count, rows, full, moment)
+        store.insert_events(
+            connection, [_count_event_row(count, o, full, principal, moment) for o in outcomes]
+        )
+        covered = [o.position for o in outcomes if o.holds_released or o.uncovered]
+        store.save_commitments(connection, node_id, covered, moment)
+        events = store.CountedEvents(
+            node_id,
+            count.key_of(""),
+            count.source,
+            count.source_time,
+            moment,
+            principal.name,
+        )
+        counted = (list(full), list(full.values()), count.fingerprints(full))
+        store.write_count(connection, events, counted, [o.position.sku for o in outcomes])
+    not_applied = sum(1 for o in outcomes if not o.applied)
+    return NodeSync(
+        node_id,
+        len(full),
+        len(full) - not_applied,
+        0,
+        sum(o.uncovered for o in outcomes),
+        sum(o.holds_released for o in outcomes),
+        tuple(o for o in outcomes if _notable(o)),
+    )
+
+
+def _new_positions(
+    connection: Connection, count: _Count, skus: Iterable[str], moment: datetime
+) -> list[tuple[str, int, int]]:
+    """Create and lock the positions of SKUs counted at the node for the first time, as
+    `store.lock_node` rows (a racing writer may have created one first)."""
+    locked = store.lock_positions(connection, [(sku, count.node_id) for sku in skus], moment)
+    return [
+        (p.sku, p.committed, store.NEWER_COUNT * _newer(p, count.source_time))
+        for p in locked.values()
+    ]
+
+
+def _newer(position: Position, counted_at: datetime) -> bool:
+    return position.snapshot_at is not None and position.snapshot_at > counted_at
+
+
+def _beyond_on_hand(
+    connection: Connection,
+    count: _Count,
+    rows: Sequence[tuple[str, int, int]],
+    full: Mapping[str, int],
+    moment: datetime,
+) -> list[EventOutcome]:
+    """The outcomes of the positions a count does more to than set on hand, in SKU order:
+    expired holds swept, then counts older than the last applied one (recorded, not applied)
+    and counts short of commitments (holds released, allocations uncovered)."""
+    special = [sku for sku, committed, flags in rows if flags or committed > full[sku]]
+    if not special:
+        return []
+    node_id = count.node_id
+    found = store.positions_at(connection, node_id, special)
+    stale = [(sku, node_id) for sku, _, flags in rows if flags & store.EXPIRED_HOLDS]
+    swept = store.sweep_expired(connection, stale, moment) if stale else {}
+    outcomes = []
+    for position in found:
+        position = replace(
+            position, reserved=position.reserved - swept.get((position.sku, node_id), 0)
+        )
+        applied = apply_count(position, full[position.sku], count.source_time)
+        released = uncovered = 0
+        if applied.moved:
             position, released, uncovered = _cover_commitments(connection, applied)
-            if applied.moved:
-                counted.append(position)
-            # The columns of `_event_row`, written out: no EventRequest per SKU.
-            rows.append(
-                {
-                    "idempotency_key": keys[sku],
-                    "request_hash": _fingerprint(  # as EventRequest.fingerprint has it
-                        (None, EventKind.SNAPSHOT.value, sku, node_id, quantity, source, at, None)
-                    ),
-                    "kind": EventKind.SNAPSHOT.value,
-                    "sku": sku,
-                    "node_id": node_id,
-                    "quantity": quantity,
-                    "reason": None,
-                    "source": source,
-                    "source_time": counted_at,
-                    "recorded_at": moment,
-                    "recorded_by": principal.name,
-                    "applied": applied.moved,
-                    "note": applied.note,
-                    "on_hand_after": position.on_hand,
-                    "uncovered": uncovered,
-                }
+        outcomes.append(
+            EventOutcome(
+                count.key_of(position.sku),
+                applied.moved,
+                applied.note,
+                position,
+                uncovered,
+                released,
+                replayed=False,
             )
-            outcomes.append(
-                EventOutcome(
-                    keys[sku], applied.moved, applied.note, position, uncovered, released, False
-                )
-            )
-        store.insert_events(connection, rows)
-        store.save_counted(connection, node_id, counted, counted_at, moment)
+        )
     return outcomes
+
+
+def _count_event_row(
+    count: _Count,
+    outcome: EventOutcome,
+    full: Mapping[str, int],
+    principal: Principal,
+    moment: datetime,
+) -> dict[str, Any]:
+    """The columns of `_event_row` for one SKU of a count, without an EventRequest."""
+    sku = outcome.position.sku
+    quantity = full[sku]
+    return {
+        "idempotency_key": outcome.idempotency_key,
+        "request_hash": count.fingerprints({sku: quantity})[0],
+        "kind": SNAPSHOT,
+        "sku": sku,
+        "node_id": count.node_id,
+        "quantity": quantity,
+        "reason": None,
+        "source": count.source,
+        "source_time": count.source_time,
+        "recorded_at": moment,
+        "recorded_by": principal.name,
+        "applied": outcome.applied,
+        "note": outcome.note,
+        "on_hand_after": outcome.position.on_hand,
+        "uncovered": outcome.uncovered,
+    }
 
 
 def _receive(connection: Connection, request: EventRequest) -> str | None:
@@ -490,7 +627,7 @@ def _hold_named_lines_in_full(
     if any(line.node_id is None for line in request.lines):
         return None
     with one_statement_each(engine) as connection:
-        if not store.holds_at_once(connection):
+        if not store.takes_at_once(connection):
             return None
         _check_channel(connection, principal.channel or request.channel, request.lines)
         reservation_id = secrets.token_hex(8)
@@ -501,18 +638,13 @@ def _hold_named_lines_in_full(
             "expires_at": request.expires_at,
         }
         attempt = store.hold_in_full(connection, reservation, wanted, moment, request.method)
-    if attempt.held:
+    if attempt.taken:
         held = [HeldLine(sku, node, units, units) for (sku, node), units in sorted(wanted.items())]
         return Reservation(reservation_id, request.reference, request.expires_at, tuple(held))
-    if request.partial or attempt.stale or attempt.free.keys() != wanted.keys():
+    shortages = None if request.partial else attempt.shortages(wanted)
+    if shortages is None:
         return None
-    raise InsufficientStock(
-        [
-            Shortage(sku, node, units, attempt.free[(sku, node)])
-            for (sku, node), units in sorted(wanted.items())
-            if attempt.free[(sku, node)] < units
-        ]
-    )
+    raise InsufficientStock(shortages)
 
 
 def _check_line_names(connection: Connection, lines: Sequence[HoldLine]) -> None:
@@ -784,6 +916,15 @@ def allocate_units(
     """Commit units at nodes in the caller's transaction, all or none: one conditional update
     for every (SKU, node) under their locks; every short position is reported at once (the
     caller's transaction then rolls back what was committed)."""
+    if not lines:
+        return
+    if store.takes_at_once(connection):
+        attempt = store.allocate_in_full(connection, lines, now, method)
+        if attempt.taken:
+            return
+        shortages = attempt.shortages(lines)
+        if shortages is not None:
+            raise InsufficientStock(shortages)
     locked = store.lock_positions(connection, lines, now)
     committed = store.allocate_all_available(connection, lines, now, method)
     shortages = [

@@ -104,12 +104,11 @@ def sync_node(
     def produce() -> Any:
         counts: dict[str, int] = {}
         for index, count in enumerate(body.counts):
-            if count.sku in counts:
-                raise InvalidInput(
-                    [Problem(f"counts.{index}.sku", f"{count.sku} is counted twice")]
-                )
-            counts[count.sku] = count.quantity
-        outcomes = inventory.sync_node(
+            sku = count["sku"]
+            if sku in counts:
+                raise InvalidInput([Problem(f"counts.{index}.sku", f"{sku} is counted twice")])
+            counts[sku] = count["quantity"]
+        synced = inventory.sync_node(
             engine,
             principal,
             node_id,
@@ -120,10 +119,10 @@ def sync_node(
         )
         return {
             "node_id": node_id,
-            "positions": len(outcomes),
-            "applied": sum(1 for o in outcomes if o.applied and not o.replayed),
-            "replayed": sum(1 for o in outcomes if o.replayed),
-            "uncovered": sum(o.uncovered for o in outcomes),
+            "positions": synced.positions,
+            "applied": synced.applied,
+            "replayed": synced.replayed,
+            "uncovered": synced.uncovered,
         }
 
     return run_once(engine, principal, idempotency_key, request, body, 200, produce)
