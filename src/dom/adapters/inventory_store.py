@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Engine,
     Integer,
     String,
     and_,
@@ -328,10 +329,10 @@ def insert_holds(connection: Connection, rows: Sequence[dict[str, Any]]) -> None
         connection.execute(_INSERT_HOLD, list(rows))
 
 
-def takes_at_once(connection: Connection) -> bool:
+def takes_at_once(database: Engine | Connection) -> bool:
     """Whether `hold_in_full` and `allocate_in_full` do their whole work in one statement:
     PostgreSQL can (data-modifying WITH); SQLite cannot, and has no round trips to save."""
-    return connection.dialect.name == "postgresql"
+    return database.dialect.name == "postgresql"
 
 
 @dataclass(frozen=True)

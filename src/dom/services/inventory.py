@@ -624,11 +624,9 @@ def _hold_named_lines_in_full(
     gets all it asks for, or some line is short and the reservation is not partial (refused).
     None when the database cannot, a position is missing, expired holds must be swept first or
     a partial reservation is short: then `_reserve_once` does it."""
-    if any(line.node_id is None for line in request.lines):
+    if any(line.node_id is None for line in request.lines) or not store.takes_at_once(engine):
         return None
     with one_statement_each(engine) as connection:
-        if not store.takes_at_once(connection):
-            return None
         _check_channel(connection, principal.channel or request.channel, request.lines)
         reservation_id = secrets.token_hex(8)
         wanted = {(line.sku, line.node_id): line.quantity for line in request.lines if line.node_id}
