@@ -342,3 +342,38 @@ def test_a_trusted_key_with_another_secret_is_refused(engine: Engine) -> None:
 
     with pytest.raises(Unauthenticated, match="not valid"):
         keys.authenticate_recent(engine, forged)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Authorization": "Bearer {key}"}, 200),
+        ({"Authorization": "bearer {key}"}, 200),  # the scheme's name is case-insensitive
+        ({"X-API-Key": "{key}"}, 200),
+        ({"Authorization": "Basic {key}"}, 401),  # not a bearer token
+        ({"Authorization": "Bearer"}, 401),  # no token
+        ({"X-API-Key": "dom_not-a-key"}, 401),
+    ],
+)
+def test_a_key_is_taken_as_a_bearer_token_or_from_the_api_key_header(
+    server: str, admin_token: str, headers: dict[str, str], status: int
+) -> None:
+    sent = {name: value.format(key=admin_token) for name, value in headers.items()}
+    with httpx.Client(base_url=server, headers=sent) as client:
+        assert client.get("/v1/nodes").status_code == status
+
+
+def test_the_openapi_document_asks_for_a_key_on_every_call_that_needs_one(server: str) -> None:
+    with httpx.Client(base_url=server) as client:
+        spec = client.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    assert schemes["APIKeyHeader"]["name"] == "X-API-Key"
+    operations = {
+        (path, method): operation.get("security")
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+    open_ones = {key for key, security in operations.items() if not security}
+    assert open_ones == {("/healthz", "get"), ("/v1/track/{order_id}", "get")}
+    assert operations[("/v1/reservations", "post")] == [{"HTTPBearer": []}, {"APIKeyHeader": []}]
