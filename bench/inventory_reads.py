@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
 
 from tests.support.postgres import find_bindir, start_cluster
 
@@ -32,6 +28,7 @@ from bench.inventory import AVAILABILITY_SKUS, CART_LINES, WARM_UP
 from bench.inventory_data import NetworkSize, build_network, carts, load_network, sku_lists
 from bench.machine import describe_machine
 from bench.stats import Latencies
+from bench.tree_workers import tree_workers
 from dom.adapters.database import make_engine
 from dom.adapters.zip_directory import zip_directory
 from dom.services.masterdata import MasterData
@@ -50,57 +47,13 @@ class _Tree:
     digests: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
 
 
-class _Worker:
-    def __init__(self, tree: _Tree, url: str, requests: Path) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(tree.src), str(ROOT)])
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.inventory_reads_worker", url, str(requests)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )
-        self.dom = self._answer()["dom"]
-
-    def _answer(self) -> dict[str, Any]:
-        out: IO[str] | None = self.process.stdout
-        assert out is not None
-        line = out.readline()
-        if not line:
-            raise RuntimeError(f"worker ended: {self.process.wait()}")
-        return dict(json.loads(line))
-
-    def run(self, what: str, first: int, count: int) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"{what} {first} {count}\n")
-        self.process.stdin.flush()
-        return self._answer()
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write("quit\n")
-        self.process.stdin.flush()
-        self.process.wait(timeout=60)
-
-
-@contextmanager
-def _workers(trees: Sequence[_Tree], url: str, requests: Path) -> Iterator[list[_Worker]]:
-    with ExitStack() as stack:
-        started = []
-        for tree in trees:
-            worker = _Worker(tree, url, requests)
-            stack.callback(worker.close)
-            started.append(worker)
-        yield started
-
-
 def _side_by_side(trees: Sequence[_Tree], url: str, requests: Path, rounds: int, per: int) -> None:
-    with _workers(trees, url, requests) as workers:
+    with tree_workers(
+        [t.src for t in trees], "bench.inventory_reads_worker", url, str(requests)
+    ) as workers:
         for worker in workers:
             for what in KINDS:
-                worker.run(what, 0, WARM_UP)
+                worker.ask(what, 0, WARM_UP)
         for number in range(rounds):
             order = list(zip(trees, workers, strict=True))
             if number % 2:
@@ -108,7 +61,7 @@ def _side_by_side(trees: Sequence[_Tree], url: str, requests: Path, rounds: int,
             for what in KINDS:
                 first = WARM_UP + number * per
                 for tree, worker in order:
-                    got = worker.run(what, first, per)
+                    got = worker.ask(what, first, per)
                     tree.wall[what] += got["wall"]
                     tree.cpu[what] += got["cpu"]
                     tree.digests[what].append(got["digest"])

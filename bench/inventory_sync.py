@@ -17,23 +17,20 @@ the medians, and the load average before each backend.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
 
 from tests.support.postgres import find_bindir, start_cluster
 
 from bench.inventory import SYNC_NODES
 from bench.inventory_data import NetworkSize, build_network, load_network
 from bench.machine import describe_machine
+from bench.tree_workers import tree_workers
 from dom.adapters.database import make_engine
 from dom.adapters.zip_directory import zip_directory
 from dom.domain.network import NodeType
@@ -53,62 +50,16 @@ class _Tree:
     positions: int = 0
 
 
-class _Worker:
-    def __init__(self, tree: _Tree) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(tree.src), str(ROOT)])
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.inventory_sync_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )
-        self.dom = self._answer()["dom"]
-
-    def _answer(self) -> dict[str, Any]:
-        out: IO[str] | None = self.process.stdout
-        assert out is not None
-        line = out.readline()
-        if not line:
-            raise RuntimeError(f"worker ended: {self.process.wait()}")
-        return dict(json.loads(line))
-
-    def sync(self, url: str, node_id: str, seed: str) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"sync {url} {node_id} {seed}\n")
-        self.process.stdin.flush()
-        return self._answer()
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write("quit\n")
-        self.process.stdin.flush()
-        self.process.wait(timeout=60)
-
-
-@contextmanager
-def _workers(trees: Sequence[_Tree]) -> Iterator[list[_Worker]]:
-    with ExitStack() as stack:
-        started = []
-        for tree in trees:
-            worker = _Worker(tree)
-            stack.callback(worker.close)
-            started.append(worker)
-        yield started
-
-
 def _side_by_side(trees: Sequence[_Tree], url: str, node_id: str, rounds: int) -> None:
-    with _workers(trees) as workers:
+    with tree_workers([t.src for t in trees], "bench.inventory_sync_worker") as workers:
         for index, worker in enumerate(workers):
-            worker.sync(url, node_id, f"warm-up:{index}")  # imports, caches, first plans
+            worker.ask("sync", url, node_id, f"warm-up:{index}")  # imports, caches, first plans
         for number in range(rounds):
             order = list(enumerate(zip(trees, workers, strict=True)))
             if number % 2:
                 order.reverse()
             for index, (tree, worker) in order:
-                got = worker.sync(url, node_id, f"{number}:{index}")
+                got = worker.ask("sync", url, node_id, f"{number}:{index}")
                 tree.wall.append(got["wall"])
                 tree.cpu.append(got["cpu"])
                 tree.counted = tree.counted and got["counted"]
