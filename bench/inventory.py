@@ -31,6 +31,7 @@ from tests.support.server import free_port
 
 from bench.cpu import own_cpu_seconds, tree_cpu_seconds, wait_until_idle
 from bench.inventory_data import (
+    RECOUNT_SHARE,
     STOCKING,
     THIRD_PARTY,
     VENDORS,
@@ -65,7 +66,6 @@ WARM_UP = 20
 SYNC_NODES = 10  # the network of the large sync: few nodes, many SKUs
 SCARCE_POSITIONS = 20
 SCARCE_UNITS = 15
-RECOUNT_SHARE = 0.3  # share of a full count that differs from the books
 HTTP_AVAILABILITY_SAMPLES = 100  # no goal over HTTP, and each takes a third of a second
 ROOT = Path(__file__).resolve().parent.parent
 PROMISE = f"cart promise, {CART_LINES} lines"

@@ -256,6 +256,10 @@ def make_scarce(engine: Engine, keys: Sequence[tuple[str, str]], units: int) -> 
             )
 
 
+#: share of a full count that differs from the books
+RECOUNT_SHARE = 0.3
+
+
 def recount(engine: Engine, node_id: str, changed_share: float, seed: str) -> dict[str, int]:
     """A full count of a node: the current on hand, a share of the SKUs off by a few units."""
     rng = random.Random(f"bench-count:{seed}")

@@ -28,13 +28,12 @@ from bench.inventory import AVAILABILITY_SKUS, CART_LINES, WARM_UP
 from bench.inventory_data import NetworkSize, build_network, carts, load_network, sku_lists
 from bench.machine import describe_machine
 from bench.stats import Latencies
-from bench.tree_workers import tree_workers
+from bench.tree_workers import add_tree_arguments, tree_sources, tree_workers
 from dom.adapters.database import make_engine
 from dom.adapters.zip_directory import zip_directory
 from dom.services.masterdata import MasterData
 from dom.services.schema import migrate
 
-ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("promise", "availability")
 
 
@@ -111,10 +110,7 @@ def _requests(folder: Path, options: argparse.Namespace, data: MasterData) -> Pa
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.inventory_reads")
-    parser.add_argument("--baseline-src", type=Path, help="another tree's src folder")
-    parser.add_argument(
-        "--src", type=Path, default=ROOT / "src", help="the src folder to time against it"
-    )
+    add_tree_arguments(parser)
     parser.add_argument("--small", action="store_true", help="40 nodes × 1,000 SKUs")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only-postgres", action="store_true")
@@ -127,10 +123,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     options = _arguments(argv)
     size = NetworkSize(40, 1_000) if options.small else NetworkSize(200, 5_000)
-    current = options.src.resolve()
-    sources = [("this tree" if current == ROOT / "src" else f"`{options.src}`", current)]
-    if options.baseline_src is not None:
-        sources.insert(0, (f"`{options.baseline_src}`", options.baseline_src.resolve()))
+    sources = tree_sources(options)
     rows = [
         "| backend | request | code | samples | median ms | p95 ms | p99 ms | max ms "
         "| CPU median ms | CPU p99 ms |",

@@ -30,14 +30,12 @@ from tests.support.postgres import find_bindir, start_cluster
 from bench.inventory import SYNC_NODES
 from bench.inventory_data import NetworkSize, build_network, load_network
 from bench.machine import describe_machine
-from bench.tree_workers import tree_workers
+from bench.tree_workers import add_tree_arguments, tree_sources, tree_workers
 from dom.adapters.database import make_engine
 from dom.adapters.zip_directory import zip_directory
 from dom.domain.network import NodeType
 from dom.services.masterdata import MasterData
 from dom.services.schema import migrate
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -96,10 +94,7 @@ def _report(backend: str, load: float, trees: Sequence[_Tree]) -> list[str]:
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.inventory_sync")
-    parser.add_argument("--baseline-src", type=Path, help="another tree's src folder")
-    parser.add_argument(
-        "--src", type=Path, default=ROOT / "src", help="the src folder to time against it"
-    )
+    add_tree_arguments(parser)
     parser.add_argument("--small", action="store_true", help="40 × 1,000 and 10 × 4,000")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only-postgres", action="store_true")
@@ -114,10 +109,7 @@ def main(argv: list[str]) -> int:
         sizes = [NetworkSize(40, 1_000), NetworkSize(SYNC_NODES, 4_000)]
     else:
         sizes = [NetworkSize(200, 5_000), NetworkSize(SYNC_NODES, 20_000)]
-    current = options.src.resolve()
-    sources = [("this tree" if current == ROOT / "src" else f"`{options.src}`", current)]
-    if options.baseline_src is not None:
-        sources.insert(0, (f"`{options.baseline_src}`", options.baseline_src.resolve()))
+    sources = tree_sources(options)
     rows = [
         "| backend | positions | code | syncs | median ms | range ms | CPU median ms "
         "| positions/s | on hand = count | load avg |",

@@ -23,14 +23,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 import dom
-from bench.inventory_data import recount
+from bench.inventory_data import RECOUNT_SHARE, recount
 from dom.adapters.database import make_engine, reading
 from dom.adapters.tables import positions
 from dom.domain.access import LOCAL_OPERATOR
 from dom.services.inventory import sync_node
-
-#: share of a count that differs from the books, as in `bench.inventory`
-RECOUNT_SHARE = 0.3
 
 
 def _on_hand(engine: Engine, node_id: str) -> dict[str, int]:

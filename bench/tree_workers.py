@@ -7,6 +7,7 @@ it imported) and stops on `quit`.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -53,6 +54,24 @@ class TreeWorker:
         self.process.stdin.write("quit\n")
         self.process.stdin.flush()
         self.process.wait(timeout=60)
+
+
+def add_tree_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--baseline-src` and `--src`: the trees a side-by-side benchmark times."""
+    parser.add_argument("--baseline-src", type=Path, help="another tree's src folder")
+    parser.add_argument(
+        "--src", type=Path, default=ROOT / "src", help="the src folder to time against it"
+    )
+
+
+def tree_sources(options: argparse.Namespace) -> list[tuple[str, Path]]:
+    """(name in the report, src folder) of the trees `add_tree_arguments` chose, the baseline
+    first."""
+    current = options.src.resolve()
+    sources = [("this tree" if current == ROOT / "src" else f"`{options.src}`", current)]
+    if options.baseline_src is not None:
+        sources.insert(0, (f"`{options.baseline_src}`", options.baseline_src.resolve()))
+    return sources
 
 
 @contextmanager

@@ -119,7 +119,17 @@ def _select_for_update(
 def _lock_statement(dialect: str) -> Any:
     """Built once per dialect: every write of a position runs it."""
     wanted = bulk.rows_table(dialect, "wanted", KEY_COLUMNS)
-    expired = (
+    query = (
+        select(*POSITION_COLUMNS, _has_expired_holds().label("stale"))
+        .join(wanted, and_(positions.c.sku == wanted.c.a, positions.c.node_id == wanted.c.b))
+        .order_by(positions.c.sku, positions.c.node_id)
+    )
+    return query.with_for_update(of=positions) if dialect == "postgresql" else query
+
+
+def _has_expired_holds() -> Any:
+    """Whether the position of the row has holds expired at the bound `now`."""
+    return (
         select(holds.c.sku)
         .where(
             holds.c.sku == positions.c.sku,
@@ -128,12 +138,6 @@ def _lock_statement(dialect: str) -> Any:
         )
         .exists()
     )
-    query = (
-        select(*POSITION_COLUMNS, expired.label("stale"))
-        .join(wanted, and_(positions.c.sku == wanted.c.a, positions.c.node_id == wanted.c.b))
-        .order_by(positions.c.sku, positions.c.node_id)
-    )
-    return query.with_for_update(of=positions) if dialect == "postgresql" else query
 
 
 def sweep_expired(connection: Connection, keys: Sequence[Key], now: datetime) -> dict[Key, int]:
@@ -174,22 +178,6 @@ def save_positions(connection: Connection, changed: Iterable[Position], now: dat
         for p in changed
     ]
     bulk.update_many(connection, positions, ("sku", "node_id"), rows, same={"updated_at": now})
-
-
-def save_counted(
-    connection: Connection,
-    node_id: str,
-    counted: Iterable[Position],
-    counted_at: datetime,
-    now: datetime,
-) -> None:
-    """Write a node's positions just counted as of `counted_at`: only what a count changes."""
-    rows = [
-        {"sku": p.sku, "on_hand": p.on_hand, "reserved": p.reserved, "allocated": p.allocated}
-        for p in counted
-    ]
-    same = {"node_id": node_id, "snapshot_at": counted_at, "updated_at": now}
-    bulk.update_many(connection, positions, ("sku", "node_id"), rows, same=same)
 
 
 def events_by_keys(connection: Connection, keys: Sequence[str]) -> dict[str, Any]:
@@ -718,9 +706,9 @@ def _position(row: Any) -> Position:
 # ---- full counts of a node (`services.inventory.sync_node`) ------------------------------------
 #
 # A full count reads, decides and writes a node's positions as sets: one statement each, the
-# rows bound as one JSON document, plain tuples in between. At 20,000 positions a Position per
-# row, a lock through a table of (SKU, node) keys and a list bound element by element cost more
-# than the database's own work.
+# counts bound as one text per column (`bulk.packed_params`), plain tuples in between. At 20,000
+# positions a Position per row, a lock through a table of (SKU, node) keys and a list bound
+# element by element cost more than the database's own work.
 
 #: `lock_node` flags: an applied count is newer than this one (it is recorded, not applied) …
 NEWER_COUNT = 1
@@ -759,15 +747,6 @@ def lock_node(
 @cache
 def _node_lock_statement(dialect: str) -> Any:
     when = positions.c.snapshot_at.type
-    expired = (
-        select(holds.c.sku)
-        .where(
-            holds.c.sku == positions.c.sku,
-            holds.c.node_id == positions.c.node_id,
-            holds.c.expires_at <= bindparam("now", type_=when),
-        )
-        .exists()
-    )
     zero = literal_column("0", Integer)
     newer = case(
         (
@@ -780,7 +759,7 @@ def _node_lock_statement(dialect: str) -> Any:
     stale = case(
         (
             positions.c.reserved > zero,
-            case((expired, literal_column(str(EXPIRED_HOLDS), Integer)), else_=zero),
+            case((_has_expired_holds(), literal_column(str(EXPIRED_HOLDS), Integer)), else_=zero),
         ),
         else_=zero,
     )

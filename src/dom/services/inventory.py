@@ -274,11 +274,12 @@ class NodeSync:
     notable: tuple[EventOutcome, ...]
 
     @classmethod
-    def of(cls, node_id: str, outcomes: Sequence[EventOutcome]) -> NodeSync:
+    def of(cls, node_id: str, outcomes: Sequence[EventOutcome], plain: int = 0) -> NodeSync:
+        """The totals of `outcomes` and of `plain` more SKUs applied with nothing to tell."""
         return cls(
             node_id,
-            len(outcomes),
-            sum(1 for o in outcomes if o.applied and not o.replayed),
+            plain + len(outcomes),
+            plain + sum(1 for o in outcomes if o.applied and not o.replayed),
             sum(1 for o in outcomes if o.replayed),
             sum(o.uncovered for o in outcomes),
             sum(o.holds_released for o in outcomes),
@@ -327,13 +328,7 @@ def sync_node(
     # Replayed, in full or in part, by `record_events` (which retries its own races).
     with reading(engine) as connection:
         full = count.full(store.skus_at(connection, node_id))
-    requests = [
-        EventRequest(
-            count.key_of(sku),
-            InventoryEvent(EventKind.SNAPSHOT, sku, node_id, quantity, source, source_time),
-        )
-        for sku, quantity in full.items()
-    ]
+    requests = [count.request(sku, quantity) for sku, quantity in full.items()]
     return NodeSync.of(node_id, record_events(engine, principal, requests, now))
 
 
@@ -352,6 +347,13 @@ class _Count:
 
     def key_of(self, sku: str) -> str:
         return f"{self.idempotency_key}/{sku}"
+
+    def request(self, sku: str, quantity: int) -> EventRequest:
+        """The snapshot event `record_events` records for one SKU of the count."""
+        event = InventoryEvent(
+            EventKind.SNAPSHOT, sku, self.node_id, quantity, self.source, self.source_time
+        )
+        return EventRequest(self.key_of(sku), event)
 
     def fingerprints(self, full: Mapping[str, int]) -> list[str]:
         """`EventRequest.fingerprint` of each SKU's snapshot event, in the order of `full`.
@@ -404,10 +406,8 @@ def _sync_once(engine: Engine, principal: Principal, count: _Count, moment: date
             rows = [*rows, *_new_positions(connection, count, new, moment)]
         if store.event_recorded(connection, count.key_of(next(iter(full)))):
             raise _Recounted  # a repeated count; a count recorded in part fails on the keys
-        outcomes = _beyond_on_hand(connection, count, rows, full, moment)
-        store.insert_events(
-            connection, [_count_event_row(count, o, full, principal, moment) for o in outcomes]
-        )
+        outcomes, event_rows = _beyond_on_hand(connection, principal, count, rows, full, moment)
+        store.insert_events(connection, event_rows)
         covered = [o.position for o in outcomes if o.holds_released or o.uncovered]
         store.save_commitments(connection, node_id, covered, moment)
         events = store.CountedEvents(
@@ -420,16 +420,7 @@ def _sync_once(engine: Engine, principal: Principal, count: _Count, moment: date
         )
         counted = (list(full), list(full.values()), count.fingerprints(full))
         store.write_count(connection, events, counted, [o.position.sku for o in outcomes])
-    not_applied = sum(1 for o in outcomes if not o.applied)
-    return NodeSync(
-        node_id,
-        len(full),
-        len(full) - not_applied,
-        0,
-        sum(o.uncovered for o in outcomes),
-        sum(o.holds_released for o in outcomes),
-        tuple(o for o in outcomes if _notable(o)),
-    )
+    return NodeSync.of(node_id, outcomes, plain=len(full) - len(outcomes))
 
 
 def _new_positions(
@@ -450,33 +441,36 @@ def _newer(position: Position, counted_at: datetime) -> bool:
 
 def _beyond_on_hand(
     connection: Connection,
+    principal: Principal,
     count: _Count,
     rows: Sequence[tuple[str, int, int]],
     full: Mapping[str, int],
     moment: datetime,
-) -> list[EventOutcome]:
-    """The outcomes of the positions a count does more to than set on hand, in SKU order:
-    expired holds swept, then counts older than the last applied one (recorded, not applied)
-    and counts short of commitments (holds released, allocations uncovered)."""
+) -> tuple[list[EventOutcome], list[dict[str, Any]]]:
+    """The outcomes and event rows of the positions a count does more to than set on hand, in
+    SKU order: expired holds swept, then counts older than the last applied one (recorded, not
+    applied) and counts short of commitments (holds released, allocations uncovered)."""
     special = [sku for sku, committed, flags in rows if flags or committed > full[sku]]
     if not special:
-        return []
+        return [], []
     node_id = count.node_id
     found = store.positions_at(connection, node_id, special)
     stale = [(sku, node_id) for sku, _, flags in rows if flags & store.EXPIRED_HOLDS]
     swept = store.sweep_expired(connection, stale, moment) if stale else {}
-    outcomes = []
+    outcomes, event_rows = [], []
     for position in found:
         position = replace(
             position, reserved=position.reserved - swept.get((position.sku, node_id), 0)
         )
-        applied = apply_count(position, full[position.sku], count.source_time)
+        request = count.request(position.sku, full[position.sku])
+        applied = apply_count(position, request.event.quantity, count.source_time)
         released = uncovered = 0
         if applied.moved:
             position, released, uncovered = _cover_commitments(connection, applied)
+        event_rows.append(_event_row(request, applied, position, uncovered, principal, moment))
         outcomes.append(
             EventOutcome(
-                count.key_of(position.sku),
+                request.idempotency_key,
                 applied.moved,
                 applied.note,
                 position,
@@ -485,36 +479,7 @@ def _beyond_on_hand(
                 replayed=False,
             )
         )
-    return outcomes
-
-
-def _count_event_row(
-    count: _Count,
-    outcome: EventOutcome,
-    full: Mapping[str, int],
-    principal: Principal,
-    moment: datetime,
-) -> dict[str, Any]:
-    """The columns of `_event_row` for one SKU of a count, without an EventRequest."""
-    sku = outcome.position.sku
-    quantity = full[sku]
-    return {
-        "idempotency_key": outcome.idempotency_key,
-        "request_hash": count.fingerprints({sku: quantity})[0],
-        "kind": SNAPSHOT,
-        "sku": sku,
-        "node_id": count.node_id,
-        "quantity": quantity,
-        "reason": None,
-        "source": count.source,
-        "source_time": count.source_time,
-        "recorded_at": moment,
-        "recorded_by": principal.name,
-        "applied": outcome.applied,
-        "note": outcome.note,
-        "on_hand_after": outcome.position.on_hand,
-        "uncovered": outcome.uncovered,
-    }
+    return outcomes, event_rows
 
 
 def _receive(connection: Connection, request: EventRequest) -> str | None:

@@ -481,8 +481,7 @@ def _cost_lines(
     worth = model.offer.future_value
 
     def per_unit(sku: str) -> float:
-        cost = handling + w.inventory_protection * worth.get(sku, 0.0)
-        return cost + busy if left else cost
+        return handling + w.inventory_protection * worth.get(sku, 0.0) + busy
 
     model.line_costs = [per_unit(line.sku) * line.quantity for line in work]
 

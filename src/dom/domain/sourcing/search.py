@@ -126,12 +126,13 @@ def _freight_rows(kept: Sequence[NodeModel], freight: _Freight, days_weight: flo
 def _cheapest(costs: Floats) -> tuple[Ints, Floats]:
     """Per subset (column): the first node (row) with the lowest cost, and that cost. On wide
     tables without argmin along the rows, whose strided walk is slow there."""
-    if costs.shape[1] <= WIDE or not len(costs):
-        node_of = np.argmin(costs, axis=0) if len(costs) else np.zeros(costs.shape[1], np.int64)
-        best = costs.min(axis=0) if len(costs) else np.full(costs.shape[1], np.inf)
-        return node_of.astype(np.int64), best
+    width = costs.shape[1]
+    if not len(costs):
+        return np.zeros(width, dtype=np.int64), np.full(width, np.inf)
     best = costs.min(axis=0)
-    node_of = np.zeros(costs.shape[1], dtype=np.int64)
+    if width <= WIDE:
+        return np.argmin(costs, axis=0).astype(np.int64), best
+    node_of = np.zeros(width, dtype=np.int64)
     for n in range(len(costs) - 1, -1, -1):  # last to first: the first cheapest stays
         node_of[costs[n] == best] = n
     return node_of, best
@@ -309,9 +310,8 @@ def _by_rest(count: int) -> tuple[Ints, Ints, Ints]:
 @lru_cache(maxsize=16)
 def _sizes(count: int) -> Ints:
     """The number of lines in each subset of `count` lines."""
-    sizes = np.zeros(1 << count, dtype=np.int64)
-    for line in range(count):
-        sizes[1 << line : 2 << line] = sizes[: 1 << line] + 1
+    ones: Ints = np.ones((1, count), dtype=np.int64)
+    sizes: Ints = _subset_sums(ones)[0]
     return sizes
 
 
