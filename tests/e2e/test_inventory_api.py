@@ -436,6 +436,20 @@ class TestNodeSync:
         problem(self.sync(stocked, [{"sku": "NOPE", "quantity": 1}]), 422, "invalid_input")
         assert position(stocked)["on_hand"] == 10
 
+    def test_a_malformed_count_names_its_field_and_changes_nothing(
+        self, stocked: httpx.Client
+    ) -> None:
+        for count, field in [
+            ({"sku": SKU, "quantity": -1}, "counts.0.quantity"),
+            ({"sku": SKU, "quantity": 1.5}, "counts.0.quantity"),
+            ({"sku": "", "quantity": 1}, "counts.0.sku"),
+            ({"sku": SKU, "quantity": 1, "bin": "A-1"}, "counts.0.bin"),
+            ({"quantity": 1}, "counts.0.sku"),
+        ]:
+            body = problem(self.sync(stocked, [count]), 422, "invalid_input")
+            assert field in [e["field"] for e in body["errors"]], count
+        assert position(stocked)["on_hand"] == 10
+
     def test_a_node_key_may_not_sync_another_node(
         self, stocked: httpx.Client, server: str, engine: Engine
     ) -> None:
