@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Header, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Engine
 
 from dom.domain.access import Principal
@@ -44,13 +44,15 @@ def run_once(
     body: BaseModel,
     status_code: int,
     produce: Callable[[], Any],
-) -> Any:
-    """Run `produce` unless a request with this key ran already; replay its response if so."""
+    view: Any,
+) -> Response:
+    """Run `produce` unless a request with this key ran already; replay its response if so.
+    The response is `produce`'s result as the route's `view` (its response model) makes it —
+    the same whether the request had a key or not — serialized here, in the endpoint's thread:
+    a plain value returned to FastAPI would go back to the thread pool to be validated."""
     if key is None:
-        result = produce()
-        if isinstance(result, Produced):
-            return JSONResponse(jsonable_encoder(result.content), status_code=result.status_code)
-        return result
+        status, content = _outcome(produce(), status_code)
+        return json_response(view, content, status)
     print_ = idempotency.fingerprint(request.method, request.url.path, body.model_dump_json())
     stored = idempotency.claim(engine, principal, key, print_)
     if stored is not None:
@@ -58,12 +60,36 @@ def run_once(
             stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
         )
     try:
-        result = produce()
-        if isinstance(result, Produced):
-            status_code, result = result.status_code, result.content
-        content = jsonable_encoder(result)
+        status, content = _outcome(produce(), status_code)
+        adapter = _adapter(view)
+        document = adapter.dump_python(
+            adapter.validate_python(content, from_attributes=True), mode="json", by_alias=True
+        )
     except BaseException:
         idempotency.give_back(engine, principal, key)
         raise
-    idempotency.complete(engine, principal, key, status_code, content)
-    return JSONResponse(content, status_code=status_code)
+    idempotency.complete(engine, principal, key, status, document)
+    return JSONResponse(document, status_code=status)
+
+
+def json_response(view: Any, content: Any, status_code: int = 200) -> Response:
+    """`content` as the response model `view` (a model or a type such as `list[Model]`)
+    validates and serializes it, as FastAPI would, as a finished response."""
+    adapter = _adapter(view)
+    value = adapter.validate_python(content, from_attributes=True)
+    return Response(
+        adapter.dump_json(value, by_alias=True),
+        status_code=status_code,
+        media_type="application/json",
+    )
+
+
+@cache
+def _adapter(view: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(view)
+
+
+def _outcome(result: Any, status_code: int) -> tuple[int, Any]:
+    if isinstance(result, Produced):
+        return result.status_code, result.content
+    return status_code, result

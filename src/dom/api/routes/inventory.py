@@ -85,7 +85,7 @@ def record_events(
             ]
         }
 
-    return run_once(engine, principal, idempotency_key, request, body, 200, produce)
+    return run_once(engine, principal, idempotency_key, request, body, 200, produce, EventsOut)
 
 
 @router.post(
@@ -125,7 +125,7 @@ def sync_node(
             "uncovered": synced.uncovered,
         }
 
-    return run_once(engine, principal, idempotency_key, request, body, 200, produce)
+    return run_once(engine, principal, idempotency_key, request, body, 200, produce, NodeSyncOut)
 
 
 @router.get(
@@ -194,7 +194,7 @@ def reserve(
         )
         return asdict(inventory.reserve(engine, principal, request))
 
-    return run_once(engine, principal, idempotency_key, request, body, 201, produce)
+    return run_once(engine, principal, idempotency_key, request, body, 201, produce, ReservationOut)
 
 
 @router.delete(
@@ -304,7 +304,9 @@ def add_supply(
         ]
         return [asdict(s) for s in supply.add_supply(engine, principal, lines)]
 
-    return run_once(engine, principal, idempotency_key, request, body, 201, produce)
+    return run_once(
+        engine, principal, idempotency_key, request, body, 201, produce, list[SupplyView]
+    )
 
 
 @router.get("/v1/inbound-supply", response_model=list[SupplyView], summary="Open inbound supply")

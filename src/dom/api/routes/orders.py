@@ -206,7 +206,7 @@ def capture(
             201, order_view(captured.order, None, tracking_link(request, key, captured.order))
         )
 
-    return run_once(engine, principal, idempotency_key, request, body, 201, produce)
+    return run_once(engine, principal, idempotency_key, request, body, 201, produce, OrderView)
 
 
 @router.get("/v1/orders", response_model=OrderPageView, summary="Orders, newest first")

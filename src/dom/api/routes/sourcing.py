@@ -83,7 +83,7 @@ def commit(
     def produce() -> Any:
         return view(sourcing.commit(engine, principal, zips, request_of(body)))
 
-    return run_once(engine, principal, idempotency_key, request, body, 201, produce)
+    return run_once(engine, principal, idempotency_key, request, body, 201, produce, DecisionView)
 
 
 @router.get(
@@ -150,7 +150,7 @@ def wave(
         found["decisions"] = [view(d) for d in outcome.decisions]
         return found
 
-    return run_once(engine, principal, idempotency_key, request, body, 200, produce)
+    return run_once(engine, principal, idempotency_key, request, body, 200, produce, WaveView)
 
 
 @router.post(

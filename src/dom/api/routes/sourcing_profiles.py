@@ -88,7 +88,9 @@ def save_profile(
         version = profiles.save_draft(engine, principal, body)
         return profile_version_view(profiles.get_profile(engine, principal, body.name, version))
 
-    return run_once(engine, principal, idempotency_key, request, body, 201, produce)
+    return run_once(
+        engine, principal, idempotency_key, request, body, 201, produce, ProfileVersionView
+    )
 
 
 @router.get(
@@ -172,7 +174,9 @@ def save_rules(
         version = profiles.save_rules_draft(engine, principal, body)
         return rule_set_version_view(profiles.get_rules(engine, principal, version))
 
-    return run_once(engine, principal, idempotency_key, request, body, 201, produce)
+    return run_once(
+        engine, principal, idempotency_key, request, body, 201, produce, RuleSetVersionView
+    )
 
 
 @router.get(
