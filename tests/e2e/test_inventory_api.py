@@ -450,6 +450,34 @@ class TestNodeSync:
             assert field in [e["field"] for e in body["errors"]], count
         assert position(stocked)["on_hand"] == 10
 
+    def test_a_full_count_in_compact_form_counts_the_same(self, stocked: httpx.Client) -> None:
+        body = {
+            "idempotency_key": "sync-compact",
+            "source": "wms",
+            "source_time": (T0 + timedelta(hours=1)).isoformat(),
+            "quantities": {"SKU-2": 7},
+        }
+        done = stocked.post(f"/v1/inventory/nodes/{DC}/sync", json=body)
+        assert done.status_code == 200, done.text
+        assert (done.json()["positions"], done.json()["applied"]) == (2, 2)
+        assert (position(stocked)["on_hand"], position(stocked, "SKU-2")["on_hand"]) == (0, 7)
+
+    def test_a_malformed_compact_count_names_its_field_and_changes_nothing(
+        self, stocked: httpx.Client
+    ) -> None:
+        for forms, field in [
+            ({"quantities": {SKU: -1}}, f"quantities.{SKU}"),
+            ({"quantities": {SKU: 1.5}}, f"quantities.{SKU}"),
+            ({"quantities": {"": 1}}, "quantities."),
+            ({"quantities": {SKU: 1}, "counts": [{"sku": SKU, "quantity": 1}]}, "quantities"),
+            ({}, "counts"),
+        ]:
+            body = {"idempotency_key": "bad", "source": "wms", "source_time": T0.isoformat()}
+            answer = stocked.post(f"/v1/inventory/nodes/{DC}/sync", json=body | forms)
+            fields = [e["field"] for e in problem(answer, 422, "invalid_input")["errors"]]
+            assert any(f.startswith(field) for f in fields), (forms, fields)
+        assert position(stocked)["on_hand"] == 10
+
     def test_a_node_key_may_not_sync_another_node(
         self, stocked: httpx.Client, server: str, engine: Engine
     ) -> None:

@@ -102,17 +102,11 @@ def sync_node(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Any:
     def produce() -> Any:
-        counts: dict[str, int] = {}
-        for index, count in enumerate(body.counts):
-            sku = count["sku"]
-            if sku in counts:
-                raise InvalidInput([Problem(f"counts.{index}.sku", f"{sku} is counted twice")])
-            counts[sku] = count["quantity"]
         synced = inventory.sync_node(
             engine,
             principal,
             node_id,
-            counts,
+            _counted(body),
             source=body.source,
             source_time=body.source_time,
             idempotency_key=body.idempotency_key,
@@ -126,6 +120,23 @@ def sync_node(
         }
 
     return run_once(engine, principal, idempotency_key, request, body, 200, produce, NodeSyncOut)
+
+
+def _counted(body: NodeSyncIn) -> dict[str, int]:
+    """The count as SKU → units, from whichever form the body has (exactly one)."""
+    if body.quantities is not None:
+        if body.counts is not None:
+            raise InvalidField("quantities", "give counts or quantities, not both")
+        return body.quantities
+    if body.counts is None:
+        raise InvalidField("counts", "a full count needs counts (or quantities)")
+    counted: dict[str, int] = {}
+    for index, count in enumerate(body.counts):
+        sku = count["sku"]
+        if sku in counted:
+            raise InvalidInput([Problem(f"counts.{index}.sku", f"{sku} is counted twice")])
+        counted[sku] = count["quantity"]
+    return counted
 
 
 @router.get(
