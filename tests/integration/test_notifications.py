@@ -52,10 +52,12 @@ def publish(engine: Engine, order: Order, event: str, **detail: Any) -> str:
     event_id = secrets.token_hex(16)
     entry = Entry(datetime.now(UTC), "test", event, detail)
     with writing(engine) as connection:
-        if order_store.get_order(connection, order.id) is None:
-            order_store.insert_order(connection, order_row(order, entry.at))
         history, events = entry_rows(order, [entry], [event_id])
-        order_store.insert_entries(connection, history, events)
+        if order_store.get_order(connection, order.id) is None:
+            row = order_row(order, entry.at)
+            order_store.insert_new_order(connection, row, [], history, events)
+        else:
+            order_store.insert_entries(connection, history, events)
     return event_id
 
 

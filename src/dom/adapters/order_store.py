@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from dom.adapters import bulk
 from dom.adapters.tables import capacity_used, fulfilments, order_events, orders, outbox
 
 
@@ -19,7 +20,6 @@ class StaleOrder(Exception):
 
 # The statements every order runs are built once (per dialect where they differ): building a
 # statement costs SQLAlchemy several times what running a built one does.
-_INSERT_ORDER = insert(orders)
 _BY_EXTERNAL = select(orders.c.id).where(
     orders.c.channel == bindparam("channel"), orders.c.external_id == bindparam("external_id")
 )
@@ -44,8 +44,19 @@ _FULFILMENTS_OF = (
 )
 
 
-def insert_order(connection: Connection, row: dict[str, Any]) -> None:
-    connection.execute(_INSERT_ORDER, row)
+def insert_new_order(
+    connection: Connection,
+    order: dict[str, Any],
+    requests: Sequence[dict[str, Any]],
+    history: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+) -> None:
+    """A new order with its fulfilment requests, history and outbox events: on PostgreSQL one
+    statement (`bulk.insert_together`)."""
+    bulk.insert_together(
+        connection,
+        [(orders, [order]), (fulfilments, requests), (order_events, history), (outbox, events)],
+    )
 
 
 def order_id_by_external(connection: Connection, channel: str, external_id: str) -> str | None:

@@ -82,10 +82,15 @@ def save(connection: Connection, found: Order, now: datetime) -> None:
 
 
 def save_entries(connection: Connection, found: Order) -> None:
+    order_store.insert_entries(connection, *take_entry_rows(found))
+
+
+def take_entry_rows(found: Order) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The history and outbox rows of the order's new entries, which are then no longer new."""
     entries = list(found.new_entries)
-    history, events = entry_rows(found, entries, [secrets.token_hex(16) for _ in entries])
-    order_store.insert_entries(connection, history, events)
+    rows = entry_rows(found, entries, [secrets.token_hex(16) for _ in entries])
     found.new_entries.clear()
+    return rows
 
 
 def loaded(connection: Connection, rows: Sequence[Any]) -> list[Order]:

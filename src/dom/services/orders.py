@@ -26,7 +26,7 @@ from dom.domain.inventory import InsufficientStock
 from dom.domain.orders.capture import Known, problems_of
 from dom.domain.orders.lifecycle import HoldKind, Status
 from dom.domain.orders.model import Order
-from dom.services.order_changes import TRIES, Policy, change, loaded, save_entries
+from dom.services.order_changes import TRIES, Policy, change, loaded, take_entry_rows
 from dom.services.order_records import entry_from_row, fulfilment_row, order_from_rows, order_row
 from dom.services.order_sourcing import source_in
 from dom.services.order_stock import free
@@ -108,11 +108,12 @@ def _record_new(
     draft.place_holds(holds, now, actor)
     if draft.ready_to_source:
         source_in(connection, zips, draft, actor, policy, now)
-    order_store.insert_order(connection, order_row(draft, now))
-    order_store.insert_fulfilments(
-        connection, [fulfilment_row(draft.id, f, now) for f in draft.fulfilments]
+    order_store.insert_new_order(
+        connection,
+        order_row(draft, now),
+        [fulfilment_row(draft.id, f, now) for f in draft.fulfilments],
+        *take_entry_rows(draft),
     )
-    save_entries(connection, draft)
 
 
 def new_order_id() -> str:
