@@ -13,6 +13,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from dom.adapters.database import reading, writing
+from dom.adapters.network_cache import network
 from dom.adapters.tables import sourcing_profiles
 from dom.domain.access import LOCAL_OPERATOR, Principal, Role
 from dom.domain.errors import Forbidden, InvalidInput, NotFound
@@ -87,6 +88,19 @@ def test_a_draft_is_kept_aside_until_activated_then_the_version_before_retires(
     assert routing.versions["fastest"] == 2
     assert routing.profiles["fastest"].weights.delivery_days == 30.0
     assert statuses(engine, "fastest") == {2: "active", 1: "retired"}
+
+
+def test_a_version_activated_after_the_network_was_read_is_routed_in_the_same_transaction(
+    engine: Engine,
+) -> None:
+    save_draft(engine, ADMIN, profile())
+    assert active_routing(engine).versions["fastest"] == 1  # kept by the process
+    with writing(engine) as connection:
+        network(connection)  # reads the active routing versions with the network's token
+        t = sourcing_profiles
+        missing = NotFound("profile version", "fastest v2")
+        profiles._activate(connection, t, t.c.name == "fastest", 2, missing)
+        assert profiles.active_routing_in(connection).versions["fastest"] == 2
 
 
 def test_activating_the_active_version_again_changes_nothing(engine: Engine) -> None:

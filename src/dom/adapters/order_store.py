@@ -11,7 +11,14 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dom.adapters import bulk
-from dom.adapters.tables import capacity_used, fulfilments, order_events, orders, outbox
+from dom.adapters.tables import (
+    capacity_used,
+    fulfilments,
+    order_events,
+    orders,
+    outbox,
+    sourcing_decisions,
+)
 
 
 class StaleOrder(Exception):
@@ -50,12 +57,19 @@ def insert_new_order(
     requests: Sequence[dict[str, Any]],
     history: Sequence[dict[str, Any]],
     events: Sequence[dict[str, Any]],
+    decisions: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """A new order with its fulfilment requests, history and outbox events: on PostgreSQL one
-    statement (`bulk.insert_together`)."""
+    """A new order with its fulfilment requests, history, outbox events and the routing
+    decisions made for it: on PostgreSQL one statement (`bulk.insert_together`)."""
     bulk.insert_together(
         connection,
-        [(orders, [order]), (fulfilments, requests), (order_events, history), (outbox, events)],
+        [
+            (orders, [order]),
+            (fulfilments, requests),
+            (order_events, history),
+            (outbox, events),
+            (sourcing_decisions, decisions),
+        ],
     )
 
 

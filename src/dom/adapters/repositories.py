@@ -16,7 +16,9 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    literal,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +32,8 @@ from dom.adapters.tables import (
     network_version,
     nodes,
     products,
+    routing_rule_sets,
+    sourcing_profiles,
 )
 from dom.adapters.tables import channel_exclusions as channel_exclusions_table
 from dom.domain.carriers import CarrierService, ZoneBand
@@ -142,13 +146,65 @@ def network_changed(connection: Connection) -> None:
     )
 
 
+#: Where a transaction keeps the active routing versions read with the network's token.
+ROUTING_MEMO = "dom.routing_versions"
+#: The status of a profile version or rule set routing uses (see services/profiles).
+ACTIVE = "active"
+
 # Built once: every transaction that routes or checks an order runs these.
-_TOKEN = select(network_version.c.token).where(network_version.c.id == 1)
+_ACTIVE_PROFILES = select(
+    literal("profile"), sourcing_profiles.c.name, sourcing_profiles.c.version
+).where(sourcing_profiles.c.status == ACTIVE)
+_ACTIVE_RULES = select(literal("rules"), literal(""), routing_rule_sets.c.version).where(
+    routing_rule_sets.c.status == ACTIVE
+)
+_ROUTING_VERSIONS = union_all(_ACTIVE_PROFILES, _ACTIVE_RULES)
+_TOKEN_AND_ROUTING = union_all(  # flat: SQLite takes no compound select in parentheses
+    select(literal("network"), network_version.c.token, literal(0)).where(
+        network_version.c.id == 1
+    ),
+    _ACTIVE_PROFILES,
+    _ACTIVE_RULES,
+)
 _PRODUCTS = select(products).where(products.c.sku.in_(bindparam("skus", expanding=True)))
+
+RoutingVersions = frozenset[tuple[str, int]]
 
 
 def network_token(connection: Connection) -> str | None:
-    return connection.execute(_TOKEN).scalar()
+    """The network's token. The active routing versions come back in the same round trip (a
+    routed order asks for both) and are kept for this transaction's next
+    `active_routing_versions`."""
+    token: str | None = None
+    routing: set[tuple[str, int]] = set()
+    for kind, name, version in connection.execute(_TOKEN_AND_ROUTING):
+        if kind == "network":
+            token = name
+        else:
+            routing.add((str(name), int(version)))
+    transaction = connection.get_transaction()
+    if transaction is not None:
+        connection.info[ROUTING_MEMO] = (transaction, frozenset(routing))
+    return token
+
+
+def active_routing_versions(connection: Connection) -> RoutingVersions:
+    """Each active profile's name and version, and the active rule set's version (named ""):
+    those read with the network's token in this transaction, if it read them and has not asked
+    since (`routing_changed` forgets them), else read now."""
+    memo = connection.info.pop(ROUTING_MEMO, None)
+    transaction = connection.get_transaction()
+    if memo is not None and transaction is not None and memo[0] is transaction:
+        kept: RoutingVersions = memo[1]
+        return kept
+    return frozenset(
+        (str(name), int(version)) for _, name, version in connection.execute(_ROUTING_VERSIONS)
+    )
+
+
+def routing_changed(connection: Connection) -> None:
+    """A profile or rule set was activated in this transaction: versions read before are stale."""
+    connection.info.pop(ROUTING_MEMO, None)
 
 
 def get_node(connection: Connection, node_id: str) -> Node | None:

@@ -38,11 +38,14 @@ def source_in(
     policy: Policy,
     now: datetime,
     wave: Wave | None = None,
+    decisions_to_write: list[dict[str, Any]] | None = None,
 ) -> None:
     """Route the order's outstanding lines: shipping lines by the engine under the order's
     profile (or as the batch wave planned them), collected lines at the pickup store; allocate,
     count capacity, release. An order whose profile routes in waves is queued instead, the
-    first time."""
+    first time. With `decisions_to_write`, the routing decisions' rows are added to it for the
+    caller to write with the order (`sourcing.record_in`), instead of written at once."""
+    rows = decisions_to_write
     outstanding = found.outstanding_lines()
     added: list[Fulfilment] = []
     waiting: dict[str, str] = {}
@@ -51,7 +54,7 @@ def source_in(
     if shipping:
         request, routed, facts = shipping_request(zips, found, shipping)
         if wave is not None and wave.plan is not None:
-            decided = sourcing.record_in(connection, wave.plan, request, actor, now)
+            decided = sourcing.record_in(connection, wave.plan, request, actor, now, rows)
         else:
             chosen = sourcing.profile_for(connection, request, facts)
             if chosen[0].constraints.wave and wave is None and found.sourced_at is None:
@@ -68,6 +71,7 @@ def source_in(
                 now,
                 found.avoid,
                 chosen,
+                rows,
             )
         decisions.append(str(decided.id))
         added.extend(_fulfilments_of(decided.plan, now))
@@ -80,7 +84,7 @@ def source_in(
             waiting.update(short)
     short_lines = [line for line in outstanding if line.method.at_store and line.line_id in waiting]
     if short_lines:
-        transfer = _transfer_to_store(connection, zips, found, short_lines, actor, now)
+        transfer = _transfer_to_store(connection, zips, found, short_lines, actor, now, rows)
         if transfer is not None:
             decisions.append(str(transfer.id))
             added.extend(_fulfilments_of(transfer.plan, now, found.pickup_node_id))
@@ -130,6 +134,7 @@ def _transfer_to_store(
     lines: Sequence[Any],
     actor: str,
     now: datetime,
+    rows: list[dict[str, Any]] | None,
 ) -> sourcing.Decision | None:
     """Pickup lines the store cannot cover, shipped to it from other nodes when the order's
     profile allows transfers: routed like a shipment to the store's address (a business, by
@@ -161,6 +166,7 @@ def _transfer_to_store(
         now,
         avoid,
         chosen,
+        rows,
     )
     return decided if decided.plan.shipments else None
 

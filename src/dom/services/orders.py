@@ -106,13 +106,15 @@ def _record_new(
     """Record the order and, unless held, source it, in the caller's transaction."""
     draft.record(now, actor, "order.created", lines=len(draft.lines))
     draft.place_holds(holds, now, actor)
+    decisions: list[dict[str, Any]] = []
     if draft.ready_to_source:
-        source_in(connection, zips, draft, actor, policy, now)
+        source_in(connection, zips, draft, actor, policy, now, decisions_to_write=decisions)
     order_store.insert_new_order(
         connection,
         order_row(draft, now),
         [fulfilment_row(draft.id, f, now) for f in draft.fulfilments],
         *take_entry_rows(draft),
+        decisions,
     )
 
 

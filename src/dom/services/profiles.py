@@ -27,15 +27,14 @@ from sqlalchemy import (
     Table,
     func,
     insert,
-    literal,
     select,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
+from dom.adapters import repositories as repo
 from dom.adapters.database import reading, writing
 from dom.adapters.tables import routing_rule_sets as rule_sets_table
 from dom.adapters.tables import sourcing_profiles as profiles_table
@@ -54,7 +53,7 @@ from dom.domain.sourcing.profiles import (
 )
 from dom.schemas.sourcing import OrderFactsDoc, ProfileDoc, RuleSetDoc
 
-DRAFT, ACTIVE, RETIRED = "draft", "active", "retired"
+DRAFT, ACTIVE, RETIRED = "draft", repo.ACTIVE, "retired"
 #: The profile every order gets while no rule set was ever activated.
 DEFAULT_FALLBACK = LOWEST_COST.name
 #: Racing first saves of a new name (no row to lock yet) pick the same version: the losers
@@ -367,6 +366,7 @@ def _activate(
     if current == version:
         return Activation(version, ACTIVE, rows[version].activated_at, None, changed=False)
     now = datetime.now(UTC)
+    repo.routing_changed(connection)
     # Retire first: the partial unique index allows one active row at any moment.
     if current is not None:
         connection.execute(
@@ -607,7 +607,7 @@ def active_routing_in(connection: Connection) -> Routing:
     """The active routing, read on the caller's connection (a writer never waits for a second
     one): one small query for the active versions, the documents parsed again only when those
     changed."""
-    versions = _active_versions(connection)
+    versions = repo.active_routing_versions(connection)
     key = connection.engine.url.render_as_string(hide_password=True)
     cached = _routing_cache.get(key)
     if cached is not None and cached[0] == versions:
@@ -616,20 +616,6 @@ def active_routing_in(connection: Connection) -> Routing:
     with _routing_lock:
         _routing_cache[key] = (versions, routing)
     return routing
-
-
-def _active_versions(connection: Connection) -> frozenset[tuple[str, int]]:
-    """Each active profile's name and version, and the active rule set's version (named "")."""
-    rows = connection.execute(_ACTIVE_VERSIONS)
-    return frozenset((str(name), int(version)) for name, version in rows)
-
-
-_ACTIVE_VERSIONS = union_all(  # built once: every routed order runs it
-    select(profiles_table.c.name, profiles_table.c.version).where(
-        profiles_table.c.status == ACTIVE
-    ),
-    select(literal(""), rule_sets_table.c.version).where(rule_sets_table.c.status == ACTIVE),
-)
 
 
 def trial_routing(

@@ -136,12 +136,13 @@ def commit_in(
     now: datetime,
     avoid: Collection[tuple[str, str]] = (),
     chosen: Chosen | None = None,
+    rows: list[dict[str, Any]] | None = None,
 ) -> Decision:
     """Route and allocate in the caller's transaction, and record the decision; `avoid` names
     (SKU, node) pairs the plan may not use (a node gave those units back); `chosen` is the
-    profile if the caller chose it already."""
+    profile if the caller chose it already; `rows` as for `record_in`."""
     decided = decide_in(connection, engine, request, order, facts, channel, now, avoid, chosen)
-    return record_in(connection, decided, request, actor, now)
+    return record_in(connection, decided, request, actor, now, rows)
 
 
 def record_in(
@@ -150,13 +151,18 @@ def record_in(
     request: SourcingRequest,
     actor: str,
     now: datetime,
+    rows: list[dict[str, Any]] | None = None,
 ) -> Decision:
     """Allocate a plan made elsewhere (a wave's, say) and record its decision, in the caller's
-    transaction; InsufficientStock if its units are gone meanwhile."""
+    transaction; InsufficientStock if its units are gone meanwhile. With `rows`, the
+    decision's row is added to them for the caller to write with its own, instead."""
     decided = replace(decided, id=secrets.token_hex(8), committed=True)
     allocate_units(connection, units_of(decided.plan), now)
     row = decision_row_by(decided, actor) | {"request": request_record(request)}
-    sourcing_store.insert_decision(connection, row)
+    if rows is None:
+        sourcing_store.insert_decision(connection, row)
+    else:
+        rows.append(row)
     return decided
 
 
