@@ -133,17 +133,32 @@ def save_nodes(connection: Connection, items: Iterable[Node]) -> None:
     network_changed(connection)
 
 
-#: Where a transaction keeps the network it read (see network_cache.network).
+#: Where a transaction keeps the network it read (see network_cache.network), the products
+#: it read, and the catalogue's token it read with the network's.
 NETWORK_MEMO = "dom.network"
 PRODUCTS_MEMO = "dom.products"
+CATALOG_MEMO = "dom.catalog_token"
+#: The rows of `network_version`: the network's token, and the catalogue's (written by the
+#: first save of products; without it products are read every time)
+NETWORK_ROW, CATALOG_ROW = 1, 2
 
 
 def network_changed(connection: Connection) -> None:
     """A new network token, in the writer's transaction: every cached read of it is stale."""
     connection.info.pop(NETWORK_MEMO, None)
     connection.execute(
-        update(network_version).where(network_version.c.id == 1).values(token=uuid.uuid4().hex)
+        update(network_version)
+        .where(network_version.c.id == NETWORK_ROW)
+        .values(token=uuid.uuid4().hex)
     )
+
+
+def catalog_changed(connection: Connection) -> None:
+    """A new catalogue token, in the writer's transaction: products kept by any process under
+    the old one are read again."""
+    connection.info.pop(PRODUCTS_MEMO, None)
+    connection.info.pop(CATALOG_MEMO, None)
+    upsert(connection, network_version, [{"id": CATALOG_ROW, "token": uuid.uuid4().hex}])
 
 
 #: Where a transaction keeps the active routing versions read with the network's token.
@@ -161,7 +176,10 @@ _ACTIVE_RULES = select(literal("rules"), literal(""), routing_rule_sets.c.versio
 _ROUTING_VERSIONS = union_all(_ACTIVE_PROFILES, _ACTIVE_RULES)
 _TOKEN_AND_ROUTING = union_all(  # flat: SQLite takes no compound select in parentheses
     select(literal("network"), network_version.c.token, literal(0)).where(
-        network_version.c.id == 1
+        network_version.c.id == NETWORK_ROW
+    ),
+    select(literal("catalog"), network_version.c.token, literal(0)).where(
+        network_version.c.id == CATALOG_ROW
     ),
     _ACTIVE_PROFILES,
     _ACTIVE_RULES,
@@ -172,19 +190,22 @@ RoutingVersions = frozenset[tuple[str, int]]
 
 
 def network_token(connection: Connection) -> str | None:
-    """The network's token. The active routing versions come back in the same round trip (a
-    routed order asks for both) and are kept for this transaction's next
-    `active_routing_versions`."""
-    token: str | None = None
+    """The network's token. The catalogue's token and the active routing versions come back
+    in the same round trip (a routed order asks for all three): kept for this transaction, by
+    `products_by_sku` and for its next `active_routing_versions`."""
+    token = catalog = None
     routing: set[tuple[str, int]] = set()
     for kind, name, version in connection.execute(_TOKEN_AND_ROUTING):
         if kind == "network":
             token = name
+        elif kind == "catalog":
+            catalog = name
         else:
             routing.add((str(name), int(version)))
     transaction = connection.get_transaction()
     if transaction is not None:
         connection.info[ROUTING_MEMO] = (transaction, frozenset(routing))
+        connection.info[CATALOG_MEMO] = (transaction, catalog)
     return token
 
 
@@ -288,13 +309,21 @@ def row_to_product(row: Any) -> Product:
 
 
 def save_products(connection: Connection, items: Iterable[Product]) -> None:
-    connection.info.pop(PRODUCTS_MEMO, None)
     upsert(connection, products, [product_to_row(p) for p in items])
+    catalog_changed(connection)
+
+
+#: Per database, the products this process read (None: not in the catalogue) under the
+#: catalogue's token they were read under; emptied when it holds `KEPT_PRODUCTS`.
+_kept_products: dict[str, tuple[str, dict[str, Product | None]]] = {}
+KEPT_PRODUCTS = 100_000
 
 
 def products_by_sku(connection: Connection, skus: Collection[str]) -> dict[str, Product]:
-    """The catalogue's products among these SKUs, each read once per transaction: capturing an
-    order checks its SKUs and routing it weighs and measures them, in one transaction."""
+    """The catalogue's products among these SKUs, each read once per transaction (capturing an
+    order checks its SKUs and routing it weighs and measures them, in one transaction) and,
+    once the transaction has read the catalogue's token (`network_token`), once per process
+    until the catalogue changes."""
     transaction = connection.get_transaction()
     memo = connection.info.get(PRODUCTS_MEMO)
     if memo is None or transaction is None or memo[0] is not transaction:
@@ -305,9 +334,35 @@ def products_by_sku(connection: Connection, skus: Collection[str]) -> dict[str, 
         _, found, asked = memo
     missing = sorted(set(skus) - asked)
     if missing:
-        found.update((p.sku, p) for p in get_products(connection, missing))
+        kept = _kept_under_token(connection, transaction)
+        unread = missing if kept is None else [sku for sku in missing if sku not in kept]
+        read: dict[str, Product | None] = dict.fromkeys(unread)
+        if unread:
+            read.update((p.sku, p) for p in get_products(connection, unread))
+        if kept is not None:
+            read.update((sku, kept[sku]) for sku in missing if sku not in read)
+            if len(kept) + len(unread) > KEPT_PRODUCTS:
+                kept.clear()
+            kept.update((sku, read[sku]) for sku in unread)
+        found.update((sku, product) for sku, product in read.items() if product is not None)
         asked.update(missing)
     return {sku: found[sku] for sku in skus if sku in found}
+
+
+def _kept_under_token(
+    connection: Connection, transaction: object
+) -> dict[str, Product | None] | None:
+    """The process's products for this database under the catalogue's token this transaction
+    read; None if it read none."""
+    memo = connection.info.get(CATALOG_MEMO)
+    if memo is None or transaction is None or memo[0] is not transaction or memo[1] is None:
+        return None
+    token: str = memo[1]
+    database = connection.engine.url.render_as_string(hide_password=True)
+    entry = _kept_products.get(database)
+    if entry is None or entry[0] != token:
+        entry = _kept_products[database] = (token, {})
+    return entry[1]
 
 
 def get_products(connection: Connection, skus: Sequence[str]) -> list[Product]:

@@ -83,9 +83,10 @@ def capture(
 
 def _check_new(connection: Connection, zips: ZipDirectory, draft: Order, now: datetime) -> None:
     """Every broken rule of a new order at once, or nothing."""
+    nodes = network(connection).by_id  # first: it reads the catalogue's token too
     known = Known(
         skus=set(repo.products_by_sku(connection, {line.sku for line in draft.lines})),
-        nodes=network(connection).by_id,
+        nodes=nodes,
         zip_known=lambda zip_code: zips.destination(zip_code) is not None,
         today=now.date(),
     )
