@@ -6,7 +6,6 @@ Each call is one transaction: everything it asks for happens, or nothing does.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from dom.domain.inventory import (
     place_lines,
 )
 from dom.domain.network import Capability, Node, NodeStatus
+from dom.ids import random_hex
 
 #: A hold longer than this is a mistake: orders that wait longer are allocated, not held.
 MAX_HOLD = timedelta(days=30)
@@ -593,7 +593,7 @@ def _hold_named_lines_in_full(
         return None
     with one_statement_each(engine) as connection:
         _check_channel(connection, principal.channel or request.channel, request.lines)
-        reservation_id = secrets.token_hex(8)
+        reservation_id = random_hex(8)
         wanted = {(line.sku, line.node_id): line.quantity for line in request.lines if line.node_id}
         reservation = {
             "reservation_id": reservation_id,
@@ -635,7 +635,7 @@ def _reserve_once(
     *,
     retry: bool,
 ) -> Reservation:
-    reservation_id = secrets.token_hex(8)
+    reservation_id = random_hex(8)
     channel = principal.channel or request.channel
     with writing(engine) as connection:
         if any(line.node_id is None for line in request.lines):

@@ -4,7 +4,6 @@ transaction), and try again from a fresh read when a racing writer got there fir
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from dom.config import Settings
 from dom.domain.errors import NotFound
 from dom.domain.inventory import InsufficientStock
 from dom.domain.orders.model import Order
+from dom.ids import random_hex
 from dom.services.order_records import entry_rows, fulfilment_row, order_from_rows, order_row
 
 T = TypeVar("T")
@@ -88,7 +88,7 @@ def save_entries(connection: Connection, found: Order) -> None:
 def take_entry_rows(found: Order) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The history and outbox rows of the order's new entries, which are then no longer new."""
     entries = list(found.new_entries)
-    rows = entry_rows(found, entries, [secrets.token_hex(16) for _ in entries])
+    rows = entry_rows(found, entries, [random_hex(16) for _ in entries])
     found.new_entries.clear()
     return rows
 

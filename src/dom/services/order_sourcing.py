@@ -4,7 +4,6 @@ store or transferred to it; allocation, the nodes' day, consolidation and releas
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from dom.domain.sourcing.model import Order as RoutedOrder
 from dom.domain.sourcing.model import OrderLine as RoutedLine
 from dom.domain.sourcing.model import Plan
 from dom.domain.sourcing.profiles import OrderFacts
+from dom.ids import random_hex
 from dom.services import sourcing
 from dom.services.inventory import allocate_units
 from dom.services.order_changes import Policy
@@ -290,4 +290,4 @@ def _collect_at_store(
 
 
 def _fulfilment_id() -> str:
-    return "f_" + secrets.token_hex(8)
+    return "f_" + random_hex(8)

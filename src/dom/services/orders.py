@@ -5,7 +5,6 @@ operations are in `fulfilment`, the worker's jobs in `order_jobs`."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from dom.domain.inventory import InsufficientStock
 from dom.domain.orders.capture import Known, problems_of
 from dom.domain.orders.lifecycle import HoldKind, Status
 from dom.domain.orders.model import Order
+from dom.ids import random_hex
 from dom.services.order_changes import TRIES, Policy, change, loaded, take_entry_rows
 from dom.services.order_records import entry_from_row, fulfilment_row, order_from_rows, order_row
 from dom.services.order_sourcing import source_in
@@ -120,7 +120,7 @@ def _record_new(
 
 
 def new_order_id() -> str:
-    return "o_" + secrets.token_hex(8)
+    return "o_" + random_hex(8)
 
 
 # ---- commands on an order -----------------------------------------------------------------

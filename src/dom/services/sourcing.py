@@ -4,7 +4,6 @@ if a racing writer took them first."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -27,6 +26,7 @@ from dom.domain.network import Node
 from dom.domain.sourcing.engine import route
 from dom.domain.sourcing.model import Costs, Offer, Order, OrderLine, Plan, ShipmentLine
 from dom.domain.sourcing.profiles import OrderFacts, Profile, select_profile
+from dom.ids import random_hex
 from dom.services import forecasts
 from dom.services import profiles as registry
 from dom.services.inventory import allocate_units, check_names, deallocate_units, eligible_among
@@ -156,7 +156,7 @@ def record_in(
     """Allocate a plan made elsewhere (a wave's, say) and record its decision, in the caller's
     transaction; InsufficientStock if its units are gone meanwhile. With `rows`, the
     decision's row is added to them for the caller to write with its own, instead."""
-    decided = replace(decided, id=secrets.token_hex(8), committed=True)
+    decided = replace(decided, id=random_hex(8), committed=True)
     allocate_units(connection, units_of(decided.plan), now)
     row = decision_row_by(decided, actor) | {"request": request_record(request)}
     if rows is None:

@@ -7,7 +7,6 @@ units were taken meanwhile by other writers is routed again on its own against w
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from dom.domain.sourcing.engine import route
 from dom.domain.sourcing.model import Order, Plan
 from dom.domain.sourcing.profiles import OrderFacts
 from dom.domain.sourcing.wave import route_wave
+from dom.ids import random_hex
 from dom.services import profiles as registry
 from dom.services import sourcing
 from dom.services.inventory import allocate_units, check_names, deallocate_units
@@ -185,7 +185,7 @@ def _commit(
     committed = []
     with writing(engine) as connection:
         for request, decided, (order, facts) in zip(requests, decisions, orders, strict=True):
-            decided = replace(decided, id=secrets.token_hex(8), committed=True)
+            decided = replace(decided, id=random_hex(8), committed=True)
             try:
                 with connection.begin_nested():
                     allocate_units(connection, sourcing.units_of(decided.plan), now)
