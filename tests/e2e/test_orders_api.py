@@ -532,16 +532,18 @@ class TestDropshipAndMonitoring:
     def test_monitoring_shows_capacity_used_today_in_json_and_for_prometheus(
         self, shop: httpx.Client, server: str
     ) -> None:
-        Ledger(shop).capture(new_order("W-21", line("SKU-1", 2)))
+        ledger = Ledger(shop)
+        ledger.capture(new_order("W-21", line("SKU-1", 2)))
+        ledger.capture(new_order("W-22", line("SKU-1", 1)))  # adds to the day's count
         overview = shop.get("/v1/monitoring").json()
         dc = {n["node_id"]: n for n in overview["nodes"]}["dc-columbus"]
-        assert (dc["units_used"], dc["orders_used"], dc["open_requests"]) == (2, 1, 1)
-        assert dc["units_left"] == dc["units_per_day"] - 2
-        assert overview["orders_by_status"] == {"released": 1}
+        assert (dc["units_used"], dc["orders_used"], dc["open_requests"]) == (3, 2, 2)
+        assert dc["units_left"] == dc["units_per_day"] - 3
+        assert overview["orders_by_status"] == {"released": 2}
         text = shop.get("/metrics")
         assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
-        assert 'dom_node_units_used{node="dc-columbus"} 2' in text.text
-        assert 'dom_orders{status="released"} 1' in text.text
+        assert 'dom_node_units_used{node="dc-columbus"} 3' in text.text
+        assert 'dom_orders{status="released"} 2' in text.text
         with client_for(server, None) as anonymous:
             problem(anonymous.get("/metrics"), 401, "unauthenticated")
 

@@ -315,40 +315,49 @@ def packed_params(
 # ---- new rows of several tables at once (a captured order) -------------------------------------
 
 
-def insert_together(connection: Connection, batches: Sequence[tuple[Table, Sequence[Any]]]) -> None:
+def insert_together(
+    connection: Connection,
+    batches: Sequence[tuple[Table, Sequence[Any]]],
+    on_conflict: Mapping[Table, str] | None = None,
+) -> None:
     """Insert each table's rows (dicts with the same keys within a table). On PostgreSQL in one
     statement — a data-modifying `WITH` per table, each table's rows bound as one JSON
-    document — so an order, its requests, history and outbox cost one round trip instead of
-    four; foreign keys among them are checked when the statement ends. Elsewhere one insert
-    per table, in the order given."""
+    document — so an order, its requests, history, outbox, decisions and capacity cost one
+    round trip instead of six; foreign keys among them are checked when the statement ends.
+    `on_conflict` gives a table's `ON CONFLICT …` clause there (its rows must not share a
+    key). Elsewhere one insert per table, in the order given; a table with a clause is the
+    caller's to write."""
     batches = [(table, rows) for table, rows in batches if rows]
     if not batches:
         return
+    clauses = on_conflict or {}
     if connection.dialect.name != "postgresql":
         for table, rows in batches:
-            connection.execute(table.insert(), list(rows))
+            if table not in clauses:
+                connection.execute(table.insert(), list(rows))
         return
-    shape = tuple((table, tuple(rows[0])) for table, rows in batches)
+    shape = tuple((table, tuple(rows[0]), clauses.get(table, "")) for table, rows in batches)
     parameters = {
         f"rows_{index}": _json_rows(connection.dialect, table, columns, rows)
-        for index, ((table, columns), (_, rows)) in enumerate(zip(shape, batches, strict=True))
+        for index, ((table, columns, _), (_, rows)) in enumerate(zip(shape, batches, strict=True))
     }
     connection.execute(_together_statement(shape), parameters)
 
 
 @cache
-def _together_statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> Any:
+def _together_statement(shape: tuple[tuple[Table, tuple[str, ...], str], ...]) -> Any:
     def quote(name: str) -> str:
         return f'"{name}"'
 
-    def insert_(index: int, table: Table, columns: tuple[str, ...]) -> str:
+    def insert_(index: int, table: Table, columns: tuple[str, ...], conflict: str) -> str:
         names = ", ".join(quote(column) for column in columns)
         return (
             f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM "
             f"json_populate_recordset(NULL::{quote(table.name)}, CAST(:rows_{index} AS json))"
+            + (f" {conflict}" if conflict else "")
         )
 
-    inserts = [insert_(index, table, columns) for index, (table, columns) in enumerate(shape)]
+    inserts = [insert_(index, *table) for index, table in enumerate(shape)]
     ctes = ", ".join(f"t{index} AS ({sql})" for index, sql in enumerate(inserts[:-1]))
     return text(f"WITH {ctes} {inserts[-1]}" if ctes else inserts[-1])
 

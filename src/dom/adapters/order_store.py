@@ -58,9 +58,11 @@ def insert_new_order(
     history: Sequence[dict[str, Any]],
     events: Sequence[dict[str, Any]],
     decisions: Sequence[dict[str, Any]] = (),
+    capacity: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """A new order with its fulfilment requests, history, outbox events and the routing
-    decisions made for it: on PostgreSQL one statement (`bulk.insert_together`)."""
+    """A new order with its fulfilment requests, history, outbox events, the routing
+    decisions made for it and the capacity it takes (rows as `add_capacity` takes, one per
+    node and day): on PostgreSQL one statement (`bulk.insert_together`)."""
     bulk.insert_together(
         connection,
         [
@@ -69,8 +71,13 @@ def insert_new_order(
             (order_events, history),
             (outbox, events),
             (sourcing_decisions, decisions),
+            (capacity_used, capacity),
         ],
+        {capacity_used: _ADD_CAPACITY},
     )
+    if connection.dialect.name != "postgresql":
+        for row in capacity:
+            add_capacity(connection, row["node_id"], row["day"], row["units"], row["orders"])
 
 
 def order_id_by_external(connection: Connection, channel: str, external_id: str) -> str | None:
@@ -230,6 +237,14 @@ def add_capacity(connection: Connection, node_id: str, day: date, units: int, co
         _add_capacity_statement(connection.dialect.name),
         {"node_id": node_id, "day": day, "units": units, "orders": count},
     )
+
+
+#: `add_capacity` as `bulk.insert_together` writes it on PostgreSQL
+_ADD_CAPACITY = (
+    "ON CONFLICT (node_id, day) DO UPDATE SET "
+    "units = greatest(capacity_used.units + excluded.units, 0), "
+    "orders = greatest(capacity_used.orders + excluded.orders, 0)"
+)
 
 
 @cache

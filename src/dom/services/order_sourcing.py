@@ -5,8 +5,8 @@ store or transferred to it; allocation, the nodes' day, consolidation and releas
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -38,14 +38,14 @@ def source_in(
     policy: Policy,
     now: datetime,
     wave: Wave | None = None,
-    decisions_to_write: list[dict[str, Any]] | None = None,
+    deferred: Deferred | None = None,
 ) -> None:
     """Route the order's outstanding lines: shipping lines by the engine under the order's
     profile (or as the batch wave planned them), collected lines at the pickup store; allocate,
     count capacity, release. An order whose profile routes in waves is queued instead, the
-    first time. With `decisions_to_write`, the routing decisions' rows are added to it for the
-    caller to write with the order (`sourcing.record_in`), instead of written at once."""
-    rows = decisions_to_write
+    first time. With `deferred`, the decisions' rows and the capacity taken are left in it for
+    the caller to write with the order, instead of written at once."""
+    rows = None if deferred is None else deferred.decisions
     outstanding = found.outstanding_lines()
     added: list[Fulfilment] = []
     waiting: dict[str, str] = {}
@@ -94,7 +94,10 @@ def source_in(
     current = network(connection)
     for new in added:
         day = sourcing.local_day(current.by_id[new.node_id], now)
-        order_store.add_capacity(connection, new.node_id, day, new.units, 1)
+        if deferred is None:
+            order_store.add_capacity(connection, new.node_id, day, new.units, 1)
+        else:
+            deferred.take_capacity(new.node_id, day, new.units)
     if policy.consolidation_window:
         _consolidate(connection, found, added, now - policy.consolidation_window)
     found.add_fulfilments(added, waiting, now, actor, decisions)
@@ -193,6 +196,19 @@ def arrive_at_store(
     found.take_over(transfer.id, request, now, actor)
     found.release(now, actor)
     return request
+
+
+@dataclass
+class Deferred:
+    """Rows a new order's routing leaves for the order's own insert (one statement on
+    PostgreSQL): its decisions, and the units and orders it takes per node and local day."""
+
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    capacity: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
+
+    def take_capacity(self, node_id: str, day: date, units: int) -> None:
+        taken_units, taken_orders = self.capacity.get((node_id, day), (0, 0))
+        self.capacity[node_id, day] = (taken_units + units, taken_orders + 1)
 
 
 @dataclass

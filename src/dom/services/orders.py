@@ -28,7 +28,7 @@ from dom.domain.orders.model import Order
 from dom.ids import random_hex
 from dom.services.order_changes import TRIES, Policy, change, loaded, take_entry_rows
 from dom.services.order_records import entry_from_row, fulfilment_row, order_from_rows, order_row
-from dom.services.order_sourcing import source_in
+from dom.services.order_sourcing import Deferred, source_in
 from dom.services.order_stock import free
 
 
@@ -107,15 +107,19 @@ def _record_new(
     """Record the order and, unless held, source it, in the caller's transaction."""
     draft.record(now, actor, "order.created", lines=len(draft.lines))
     draft.place_holds(holds, now, actor)
-    decisions: list[dict[str, Any]] = []
+    deferred = Deferred()
     if draft.ready_to_source:
-        source_in(connection, zips, draft, actor, policy, now, decisions_to_write=decisions)
+        source_in(connection, zips, draft, actor, policy, now, deferred=deferred)
     order_store.insert_new_order(
         connection,
         order_row(draft, now),
         [fulfilment_row(draft.id, f, now) for f in draft.fulfilments],
         *take_entry_rows(draft),
-        decisions,
+        deferred.decisions,
+        [
+            {"node_id": node_id, "day": day, "units": units, "orders": count}
+            for (node_id, day), (units, count) in deferred.capacity.items()
+        ],
     )
 
 
