@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
 from dom.api.deps import EngineDep, PrincipalDep, ZipsDep
 from dom.api.idempotency import RESPONSES, IdempotencyKeyDep, Produced, run_once
@@ -35,7 +36,8 @@ router = APIRouter(tags=["orders"])
 Step = Callable[[Connection, Order, Fulfilment, datetime], None]
 
 
-def policy(request: Request) -> order_changes.Policy:
+async def policy(request: Request) -> order_changes.Policy:
+    # A coroutine: FastAPI sends a plain function dependency to the thread pool (see deps.py).
     return order_changes.Policy.from_settings(request.app.state.settings)
 
 
@@ -155,11 +157,14 @@ def request_view(found: fulfilment.Request) -> dict[str, Any]:
     }
 
 
-def track_key(request: Request) -> str:
-    """The master key tracking links derive from, read once per process."""
+async def track_key(request: Request) -> str:
+    """The master key tracking links derive from, read once per process (in the thread pool:
+    it may be read from the database)."""
     state = request.app.state
     if getattr(state, "track_key", None) is None:
-        state.track_key = notifications.master_key(state.engine, state.settings.secret_key)
+        state.track_key = await run_in_threadpool(
+            notifications.master_key, state.engine, state.settings.secret_key
+        )
     key: str = state.track_key
     return key
 
