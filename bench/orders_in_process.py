@@ -145,7 +145,7 @@ def _captures(engine: Any, zips: Any, bodies: list[dict[str, Any]]) -> list[Call
     try:  # where the automation policy lives since services/orders.py was split
         from dom.services.order_changes import Policy
     except ImportError:  # an older tree
-        Policy = orders.Policy  # type: ignore[attr-defined]
+        Policy = orders.Policy  # type: ignore[attr-defined,misc]
     policy = Policy()
 
     def call(body: dict[str, Any]) -> object:

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, text
 
 from bench.inventory import _new_database
 from bench.inventory_data import NetworkSize, build_network, load_network
-from bench.orders import OrderMaker
+from bench.orders_data import OrderMaker
 from bench.stats import Latencies
 from dom.adapters import forecast_store
 from dom.adapters.database import reading, writing

@@ -8,13 +8,23 @@ from datetime import timedelta
 
 import pytest
 
+from dom.adapters.highs import prices_with_highs
 from dom.domain.network import NodeType
+from dom.domain.sourcing.engine import route
 from dom.domain.sourcing.model import Order, OrderLine
 from dom.domain.sourcing.profiles import FREE_SHIPPING, LOWEST_COST
+from dom.domain.sourcing.rates import DateBook, RateBook
+from dom.domain.sourcing.wave import Ledger
 from dom.simulation.generator import PICKUP, pickup_service
 from dom.simulation.model import Arrival, DailyCapacity, Scenario
 from dom.simulation.policies import profile_named, protecting
-from dom.simulation.protection import past_demand, protection_for
+from dom.simulation.protection import (
+    past_demand,
+    protection_for,
+    rolling_protection_for,
+    sampled_orders,
+    stock_prices_for,
+)
 from dom.simulation.replay import Run, myopic_policy, profile_policy, replay
 from tests.support.sourcing import NOW, SERVICES, destination, node, product
 
@@ -100,3 +110,55 @@ def test_protect_names_a_shipped_profile_weighing_protection_and_keeps_a_weight_
     assert profile_policy(profile).protects and profile_policy(FREE_SHIPPING).protects
     assert not profile_policy(LOWEST_COST).protects
     assert "future value" in profile_policy(profile).description
+
+
+def test_a_past_pickup_is_sampled_with_its_store_free_and_the_centre_charging_a_transfer() -> None:
+    found = sampled_orders(world())
+    assert len(found) == 6
+    assert sorted({o.day for o in found}) == [-3, -2, -1]
+    assert {o.seconds for o in found} == {12 * 3600.0, 15 * 3600.0}
+    costs = {r.node_id: r.per_shipment + r.per_line[0] for r in found[0].routes}
+    assert costs[CENTRE.id] > costs[STORE.id] + 10
+
+
+def test_stock_prices_value_the_stores_last_unit_until_the_days_pickups_are_past() -> None:
+    prices = stock_prices_for(world(), prices_with_highs)
+    assert prices is not None
+    offers = world().day_offers({})
+    morning = prices.prices(offers, START + timedelta(hours=8))
+    assert morning[(STORE.id, "A")] > 10  # every past afternoon wanted it
+    assert (CENTRE.id, "A") not in morning  # a hundred units outlast any day
+    prices.resolve(START + timedelta(hours=16))
+    assert prices.values == {}  # no pickup ever came this late
+
+
+def test_rolling_protection_keeps_the_stores_last_unit_for_its_pickup_customer() -> None:
+    day = world()
+    protection = rolling_protection_for(day, prices_with_highs)
+    assert protection is not None
+    profile = protecting(LOWEST_COST)
+    ledger, book, dates = Ledger(day.day_offers({})), RateBook(), DateBook()
+    shipped = {}
+    for arrival in day.arrivals:
+        valued = protection.offers(ledger.offers_for(arrival.order), arrival.arrives_at)
+        plan = route(
+            arrival.order, valued, day.products, day.services, profile, day.start, book, dates
+        )
+        ledger.take(plan)
+        shipped[arrival.order.id] = [s.node_id for s in plan.shipments]
+    assert shipped == {"home": [CENTRE.id], "collect": [STORE.id]}
+    assert rolling_protection_for(world(history=False), prices_with_highs) is None
+
+
+def test_stock_prices_told_of_a_plan_count_its_units_gone_before_anyone_asks() -> None:
+    day = world()
+    prices = stock_prices_for(day, prices_with_highs)
+    assert prices is not None
+    ledger, book, dates = Ledger(day.day_offers({})), RateBook(), DateBook()
+    home = day.arrivals[0].order
+    offers = ledger.offers_for(home)
+    plan = route(home, offers, day.products, day.services, LOWEST_COST, START, book, dates)
+    assert [s.node_id for s in plan.shipments] == [STORE.id]
+    prices.took(plan)
+    assert prices.stock[(STORE.id, "A")] == 0
+    assert prices.stock[(CENTRE.id, "A")] == 100

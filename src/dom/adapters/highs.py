@@ -252,3 +252,26 @@ def _result(highs: highspy.Highs, began: float, asked: float) -> SolveResult:
     # before it) is proven all the same: the bound is HiGHS's own.
     kind = SolveStatus.OPTIMAL if gap <= asked else SolveStatus.FEASIBLE
     return SolveResult(kind, values, objective, bound, gap, seconds, text)
+
+
+def prices_with_highs(program: LinearProgram, *, time_limit: float) -> Relaxation:
+    """The LP relaxation of `program` as it stands (no presolve of its own rows' meaning: the
+    row prices are for `program`'s rows), by the dual simplex; no prices when it stops short.
+
+    For small programs re-solved often, where what matters is the price of each named row
+    (the future value of a node's stock) rather than a bound on a large wave."""
+    began = time.perf_counter()
+    highs = _loaded(program, time_limit)
+    highs.setOptionValue("solver", "simplex")
+    highs.run()
+    status = highs.getModelStatus()
+    text = highs.modelStatusToString(status)
+    solution = highs.getSolution()
+    if status != highspy.HighsModelStatus.kOptimal or not solution.dual_valid:
+        return Relaxation(None, None, time.perf_counter() - began, text)
+    return Relaxation(
+        np.array(solution.col_value),
+        np.array(solution.row_dual),
+        time.perf_counter() - began,
+        text,
+    )
