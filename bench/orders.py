@@ -9,7 +9,8 @@ read back: no position allocates more than it has on hand, and every position's 
 units are the units the live fulfilment requests hold there. Then, on PostgreSQL, the same kind
 of orders is captured in process (no HTTP), one at a time, timed, and once under cProfile; and
 when py-spy is found (next to python or on PATH), one more (untimed) round of the two-worker
-server is sampled by it. A client sweep (one round per client count) shows where it saturates.
+server is sampled by it. A client sweep (rounds per client count) shows where it saturates;
+the goal is judged at the count serving the most orders within the latency goal.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, select, text
 from tests.support.postgres import start_cluster
@@ -54,6 +55,7 @@ from dom.services import order_changes, orders
 from dom.services.keys import create_key
 from dom.services.masterdata import MasterData
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS_PER_SECOND = 200
 P99_MS = 100.0
@@ -99,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         nargs="*",
         default=[4, 8, 16],
-        help="more client counts, one round each on PostgreSQL with two workers",
+        help="more client counts on PostgreSQL with two workers (as many rounds as the servers)",
     )
     group.add_argument("--orders-rounds", type=int, default=3, help="rounds per server (≥ 3)")
     group.add_argument(
@@ -631,8 +633,7 @@ def run_orders_benchmark(options: OrdersOptions, log: Log) -> OrdersResults:
         gc.collect()
         gc.freeze()
         for number in range(options.rounds):
-            turn = configs[number % len(configs) :] + configs[: number % len(configs)]
-            for config in turn:
+            for config in _rotated(configs, number):
                 found = _round(
                     databases[config.backend],
                     servers[config],
@@ -650,13 +651,14 @@ def run_orders_benchmark(options: OrdersOptions, log: Log) -> OrdersResults:
         if options.postgres:
             postgres = databases["postgresql"]
             spied = servers[configs[0]]
-            for clients in options.sweep:
-                found = _round(postgres, spied, maker, options, clients, -2)
-                results.sweep.append(found)
-                log(
-                    f"sweep: {clients} clients: {found.per_second:,.0f} orders/s, p99 "
-                    f"{1000 * found.latencies.p99:.0f} ms"
-                )
+            for number in range(options.rounds if options.sweep else 0):
+                for clients in _rotated(options.sweep, number):
+                    found = _round(postgres, spied, maker, options, clients, -2)
+                    results.sweep.append(found)
+                    log(
+                        f"sweep {number + 1}: {clients} clients: {found.per_second:,.0f} "
+                        f"orders/s, p99 {1000 * found.latencies.p99:.0f} ms"
+                    )
             results.in_process = _time_in_process(postgres, zips, maker, options)
             log(f"in process: p50 {1000 * results.in_process.latencies.median:.1f} ms")
             results.profile = _profile_in_process(postgres, zips, maker, options)
@@ -720,6 +722,40 @@ class Summary:
         return self.rate >= ORDERS_PER_SECOND and self.p99_ms <= P99_MS and self.sound
 
 
+def _rotated(items: Sequence[T], turn: int) -> list[T]:
+    """`items` starting at the `turn`-th (modulo): each takes each place in turn."""
+    start = turn % len(items)
+    return [*items[start:], *items[:start]]
+
+
+def sweep_summaries(results: OrdersResults) -> list[tuple[int, Summary]]:
+    """Per client count of the sweep (PostgreSQL, two workers), its rounds."""
+    counts = sorted({r.clients for r in results.sweep})
+    return [
+        (
+            clients,
+            Summary(
+                "postgresql",
+                GOAL_WORKERS,
+                tuple(r for r in results.sweep if r.clients == clients),
+            ),
+        )
+        for clients in counts
+    ]
+
+
+def at_the_latency_goal(results: OrdersResults) -> tuple[int, Summary] | None:
+    """Of the client counts measured on PostgreSQL with two workers (the main rounds' and the
+    sweep's), the one serving the most orders per second with a median p99 within the goal's
+    100 ms: the throughput the server sustains at that latency (more clients only queue)."""
+    points = list(sweep_summaries(results))
+    for summary in summaries(results):
+        if summary.backend == "postgresql" and summary.workers == GOAL_WORKERS:
+            points.append((results.options.clients, summary))
+    within = [(c, s) for c, s in points if s.p99_ms <= P99_MS and s.sound]
+    return max(within, key=lambda point: point[1].rate, default=None)
+
+
 def summaries(results: OrdersResults) -> list[Summary]:
     found = []
     for config in _configs(results.options):
@@ -734,21 +770,29 @@ def summaries(results: OrdersResults) -> list[Summary]:
 
 
 def goals_missed(results: OrdersResults) -> list[str]:
-    missed = []
-    for summary in summaries(results):
-        if not summary.sound:
-            missed.append(f"orders on {summary.backend}: errors, oversold or mismatched units")
-        if summary.backend == "postgresql" and summary.workers == GOAL_WORKERS:
-            if summary.rate < ORDERS_PER_SECOND:
-                missed.append(
-                    f"orders on PostgreSQL, {GOAL_WORKERS} workers: {summary.rate:,.0f}/s "
-                    f"< {ORDERS_PER_SECOND}/s"
-                )
-            if summary.p99_ms > P99_MS:
-                missed.append(
-                    f"orders on PostgreSQL, {GOAL_WORKERS} workers: p99 {summary.p99_ms:,.0f} ms "
-                    f"> {P99_MS:.0f} ms"
-                )
+    """The goal: on PostgreSQL with two workers, at least 200 orders per second with p99 within
+    100 ms, both at once — at the client count serving the most orders within that latency."""
+    missed = [
+        f"orders on {summary.backend}: errors, oversold or mismatched units"
+        for summary in summaries(results)
+        if not summary.sound
+    ]
+    missed += [
+        f"orders on PostgreSQL, {clients} clients: errors, oversold or mismatched units"
+        for clients, summary in sweep_summaries(results)
+        if not summary.sound
+    ]
+    best = at_the_latency_goal(results)
+    if best is None:
+        missed.append(
+            f"orders on PostgreSQL, {GOAL_WORKERS} workers: p99 over {P99_MS:.0f} ms at every "
+            "client count measured"
+        )
+    elif best[1].rate < ORDERS_PER_SECOND:
+        missed.append(
+            f"orders on PostgreSQL, {GOAL_WORKERS} workers: {best[1].rate:,.0f}/s with p99 within "
+            f"{P99_MS:.0f} ms ({best[0]} clients) < {ORDERS_PER_SECOND}/s"
+        )
     return missed
 
 
@@ -866,20 +910,40 @@ def _per_round_lines(results: OrdersResults) -> list[str]:
 def _sweep_lines(results: OrdersResults) -> list[str]:
     if not results.sweep:
         return []
+    rounds = len(results.sweep) // max(1, len({r.clients for r in results.sweep}))
     lines = [
-        f"Client sweep: one round of {results.options.orders:,} orders for each client count, "
-        f"PostgreSQL, {GOAL_WORKERS} workers (the {results.options.clients}-client row: the "
-        "median of the rounds above).",
+        f"Client sweep: {rounds} rounds of {results.options.orders:,} orders for each client "
+        f"count, PostgreSQL, {GOAL_WORKERS} workers, the counts in a rotating order; medians "
+        f"over the rounds (the {results.options.clients}-client row: the rounds above). With "
+        "each client posting its next order as soon as the last is answered, more clients than "
+        "the server can serve at once only wait in its queue: throughput stays, latency grows "
+        "(Little's law: clients ÷ orders per second is the mean latency).",
         "",
-        "| clients | orders/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| clients | orders/s median (range) | p50 ms | p95 ms | p99 ms (range) | errors, "
+        "oversold, mismatched |",
+        "|---:|---:|---:|---:|---:|---|",
     ]
-    for r in results.sweep:
-        lat = r.latencies
+    for clients, summary in sweep_summaries(results):
         lines.append(
-            f"| {r.clients} | {r.per_second:,.0f} | {1000 * lat.median:.1f} "
-            f"| {1000 * lat.p95:.1f} | {1000 * lat.p99:.1f} | {sum(r.errors.values())} |"
+            f"| {clients} | {summary.rate:,.0f} ({summary.spread(lambda r: r.per_second)}) "
+            f"| {summary.median(lambda r: r.latencies.median) * 1000:.1f} "
+            f"| {summary.median(lambda r: r.latencies.p95) * 1000:.1f} "
+            f"| {summary.p99_ms:.1f} ({summary.spread(lambda r: r.latencies.p99, 1000)}) "
+            f"| {'none' if summary.sound else '**some**'} |"
         )
+    best = at_the_latency_goal(results)
+    verdict = (
+        f"p99 over {P99_MS:.0f} ms at every client count"
+        if best is None
+        else f"{best[1].rate:,.0f} orders/s with p99 {best[1].p99_ms:.0f} ms, at {best[0]} clients"
+    )
+    met = best is not None and best[1].rate >= ORDERS_PER_SECOND
+    lines += [
+        "",
+        f"**Goal (≥ {ORDERS_PER_SECOND}/s with p99 ≤ {P99_MS:.0f} ms, both at once): "
+        f"{'met' if met else 'missed'}** — the most orders per second within the latency: "
+        f"{verdict}.",
+    ]
     return [*lines, ""]
 
 
