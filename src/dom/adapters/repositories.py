@@ -335,15 +335,22 @@ def products_by_sku(connection: Connection, skus: Collection[str]) -> dict[str, 
     missing = sorted(set(skus) - asked)
     if missing:
         kept = _kept_under_token(connection, transaction)
-        unread = missing if kept is None else [sku for sku in missing if sku not in kept]
-        read: dict[str, Product | None] = dict.fromkeys(unread)
+        known = kept if kept is not None else {}
+        read: dict[str, Product | None] = {}
+        unread: list[str] = []
+        for sku in missing:
+            try:  # one lookup each: another thread may empty `kept` meanwhile
+                read[sku] = known[sku]
+            except KeyError:
+                unread.append(sku)
         if unread:
-            read.update((p.sku, p) for p in get_products(connection, unread))
-        if kept is not None:
-            read.update((sku, kept[sku]) for sku in missing if sku not in read)
-            if len(kept) + len(unread) > KEPT_PRODUCTS:
-                kept.clear()
-            kept.update((sku, read[sku]) for sku in unread)
+            fetched = {p.sku: p for p in get_products(connection, unread)}
+            fresh = {sku: fetched.get(sku) for sku in unread}
+            read.update(fresh)
+            if kept is not None:
+                if len(kept) + len(fresh) > KEPT_PRODUCTS:
+                    kept.clear()
+                kept.update(fresh)
         found.update((sku, product) for sku, product in read.items() if product is not None)
         asked.update(missing)
     return {sku: found[sku] for sku in skus if sku in found}
