@@ -463,15 +463,15 @@ def _time_syncs(
 
 
 @contextmanager
-def _serving(url: str, workers: int, scratch: Path) -> Iterator[_Server]:
-    """`dom serve` on the database in its own process, once it answers and has warmed its
-    caches (the ZIP directory, the console's map: a second or two of CPU per worker, which
-    would otherwise fall into the first thing timed)."""
+def _serving(url: str, workers: int, scratch: Path, src: Path | None = None) -> Iterator[_Server]:
+    """`dom serve` on the database in its own process (another tree's, from its `src`, if
+    given), once it answers and has warmed its caches (the ZIP directory, the console's map: a
+    second or two of CPU per worker, which would otherwise fall into the first thing timed)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [str(DOM), "serve", "--port", str(port), "--workers", str(workers)]
-    log = scratch / "serve.log"
-    with _launched(command, url, log) as process:
+    log = scratch / f"serve-{port}.log"
+    with _launched(command, url, log, src) as process:
         _wait_for(process, f"{base}/healthz", time.perf_counter() + UP_DEADLINE_SECONDS, log)
         wait_until_idle(process.pid)
         yield _Server(base, process.pid, workers)

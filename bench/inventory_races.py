@@ -17,18 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from tests.support.postgres import start_cluster
-from tests.support.server import free_port
 
-from bench.cpu import wait_until_idle
 from bench.inventory import (
     SCARCE_POSITIONS,
     SCARCE_UNITS,
@@ -37,10 +31,9 @@ from bench.inventory import (
     _Backend,
     _new_database,
     _race,
-    _Server,
+    _serving,
 )
 from bench.inventory_data import NetworkSize, build_network, hold_plan, load_network
-from bench.startup import UP_DEADLINE_SECONDS, _wait_for
 from dom.adapters.zip_directory import zip_directory
 from dom.domain.access import Role
 from dom.services.keys import create_key
@@ -84,7 +77,7 @@ def main() -> None:
         found: dict[str, list[Race]] = {name: [] for name in trees}
         with tempfile.TemporaryDirectory(prefix="dom-bench-races-") as tmp, ExitStack() as stack:
             servers = {
-                name: stack.enter_context(_serving(src, url, arguments.workers, Path(tmp)))
+                name: stack.enter_context(_serving(url, arguments.workers, Path(tmp), src))
                 for name, src in trees.items()
             }
             for number in range(arguments.rounds):
@@ -129,32 +122,6 @@ def _report(found: dict[str, list[Race]]) -> None:
         "reservations/s, this tree / baseline, round by round: "
         + ", ".join(f"{r:.2f}" for r in ratios)
     )
-
-
-@contextmanager
-def _serving(src: Path, url: str, workers: int, scratch: Path) -> Iterator[_Server]:
-    """The tree's `dom serve` on the shared database, warmed up."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "dom", "serve", "--port", str(port)]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(src),
-        "DOM_DATABASE_URL": url,
-        "DOM_LOG_LEVEL": "WARNING",
-    }
-    log = scratch / f"serve-{port}.log"
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [*command, "--workers", str(workers)], env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
-    try:
-        _wait_for(process, f"{base}/healthz", time.perf_counter() + UP_DEADLINE_SECONDS, log)
-        wait_until_idle(process.pid)
-        yield _Server(base, process.pid, workers)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ seeds 1–4; the report is on seeds 11–17, not looked at while tuning.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -40,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bench.stats import Latencies
 from dom.adapters.highs import prices_with_highs, solve_with_highs
 from dom.adapters.zip_directory import zip_directory
 from dom.domain.sourcing.engine import route
@@ -85,9 +85,8 @@ class Latency:
 
     @classmethod
     def of(cls, seconds: Sequence[float]) -> Latency:
-        ranked = sorted(seconds)
-        p99 = ranked[min(len(ranked) - 1, math.ceil(0.99 * len(ranked)) - 1)]
-        return cls(statistics.fmean(ranked), p99, ranked[-1])
+        timed = Latencies.of(seconds)
+        return cls(statistics.fmean(seconds), timed.p99, timed.slowest)
 
     def __str__(self) -> str:
         return f"{self.mean * 1e3:.0f} / {self.p99 * 1e3:.0f} / {self.most * 1e3:.0f}"

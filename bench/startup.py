@@ -48,9 +48,13 @@ class ServiceDied(RuntimeError):
 
 @contextmanager
 def _launched(
-    command: list[str], database_url: str, log: Path
+    command: list[str], database_url: str, log: Path, python_path: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` in a process of its own on the database; with `python_path`, that tree's
+    `dom` is imported instead of this one's."""
     env = {**os.environ, "DOM_DATABASE_URL": database_url, "DOM_LOG_LEVEL": "WARNING"}
+    if python_path is not None:
+        env["PYTHONPATH"] = str(python_path)
     with log.open("ab") as sink:
         process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
         try:

@@ -113,7 +113,8 @@ def test_protect_names_a_shipped_profile_weighing_protection_and_keeps_a_weight_
 
 
 def test_a_past_pickup_is_sampled_with_its_store_free_and_the_centre_charging_a_transfer() -> None:
-    found = sampled_orders(world())
+    scenario = world()
+    found = sampled_orders(scenario, scenario.day_offers({}))
     assert len(found) == 6
     assert sorted({o.day for o in found}) == [-3, -2, -1]
     assert {o.seconds for o in found} == {12 * 3600.0, 15 * 3600.0}

@@ -83,6 +83,11 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def database_key(connection: Connection) -> str:
+    """The database a connection is to, as the key of what a process keeps per database."""
+    return connection.engine.url.render_as_string(hide_password=True)
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A read-write transaction: committed if the block ends normally, rolled back otherwise."""

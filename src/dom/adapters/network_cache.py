@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from dom.adapters import repositories as repo
+from dom.adapters.database import database_key
 from dom.domain.carriers import CarrierService
 from dom.domain.network import Node
 from dom.domain.sourcing.rates import DateBook, RateBook
@@ -54,7 +55,7 @@ def network(connection: Connection) -> Network:
 
 def _checked(connection: Connection) -> Network:
     token = repo.network_token(connection)
-    key = connection.engine.url.render_as_string(hide_password=True)
+    key = database_key(connection)
     found = _cache.get(key)
     if found is not None and token is not None and found.token == token:
         return found

@@ -140,11 +140,6 @@ def get_fulfilment(connection: Connection, fulfilment_id: str) -> Any:
     return connection.execute(select(fulfilments).where(fulfilments.c.id == fulfilment_id)).first()
 
 
-def insert_fulfilments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(_INSERT_FULFILMENTS, list(rows))
-
-
 def save_fulfilments(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert new requests and update changed ones (rows carry every column)."""
     if not rows:

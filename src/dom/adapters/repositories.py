@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
 from dom.adapters.bulk import execute_many
+from dom.adapters.database import database_key
 from dom.adapters.tables import (
     carrier_rates,
     carrier_services,
@@ -365,7 +366,7 @@ def _kept_under_token(
     if memo is None or transaction is None or memo[0] is not transaction or memo[1] is None:
         return None
     token: str = memo[1]
-    database = connection.engine.url.render_as_string(hide_password=True)
+    database = database_key(connection)
     entry = _kept_products.get(database)
     if entry is None or entry[0] != token:
         entry = _kept_products[database] = (token, {})

@@ -167,6 +167,7 @@ class HistoryEntry(BaseModel):
 
 
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
+Units = Annotated[int, Field(ge=0)]
 
 
 @with_config(Strict)
@@ -175,7 +176,7 @@ class CountIn(TypedDict):
     about 60 % of the time when each count is a dict rather than a model instance."""
 
     sku: Sku
-    quantity: Annotated[int, Field(ge=0)]
+    quantity: Units
 
 
 class NodeSyncIn(BaseModel):
@@ -189,7 +190,7 @@ class NodeSyncIn(BaseModel):
     counts: list[CountIn] | None = Field(
         None, max_length=200_000, description="the count, SKU by SKU; or give `quantities`"
     )
-    quantities: dict[Sku, Annotated[int, Field(ge=0)]] | None = Field(
+    quantities: dict[Sku, Units] | None = Field(
         None,
         max_length=200_000,
         description="the same count in compact form, SKU → units counted (for large counts: "

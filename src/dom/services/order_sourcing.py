@@ -210,6 +210,13 @@ class Deferred:
         taken_units, taken_orders = self.capacity.get((node_id, day), (0, 0))
         self.capacity[node_id, day] = (taken_units + units, taken_orders + 1)
 
+    def capacity_rows(self) -> list[dict[str, Any]]:
+        """The capacity taken, one row per node and day, as `order_store.add_capacity` counts."""
+        return [
+            {"node_id": node_id, "day": day, "units": units, "orders": count}
+            for (node_id, day), (units, count) in self.capacity.items()
+        ]
+
 
 @dataclass
 class Wave:

@@ -116,10 +116,7 @@ def _record_new(
         [fulfilment_row(draft.id, f, now) for f in draft.fulfilments],
         *take_entry_rows(draft),
         deferred.decisions,
-        [
-            {"node_id": node_id, "day": day, "units": units, "orders": count}
-            for (node_id, day), (units, count) in deferred.capacity.items()
-        ],
+        deferred.capacity_rows(),
     )
 
 

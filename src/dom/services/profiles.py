@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
 from dom.adapters import repositories as repo
-from dom.adapters.database import reading, writing
+from dom.adapters.database import database_key, reading, writing
 from dom.adapters.tables import routing_rule_sets as rule_sets_table
 from dom.adapters.tables import sourcing_profiles as profiles_table
 from dom.domain.access import Action, Principal
@@ -608,7 +608,7 @@ def active_routing_in(connection: Connection) -> Routing:
     one): one small query for the active versions, the documents parsed again only when those
     changed."""
     versions = repo.active_routing_versions(connection)
-    key = connection.engine.url.render_as_string(hide_password=True)
+    key = database_key(connection)
     cached = _routing_cache.get(key)
     if cached is not None and cached[0] == versions:
         return cached[1]

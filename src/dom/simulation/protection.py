@@ -78,7 +78,7 @@ class Protection:
         day = (moment - self.start) // DAY
         today = 1.0
         if self.times_of_day:
-            since = ((moment - self.start) % DAY).total_seconds()
+            since = seconds_into_day(moment, self.start)
             passed = bisect.bisect_right(self.times_of_day, since)
             today = 1.0 - passed / len(self.times_of_day)
         return today + max(0, self.last_day - day)
@@ -88,15 +88,18 @@ class Protection:
         return future_values(self.forecast, offers, self.horizon(moment))
 
 
+def seconds_into_day(moment: datetime, start: datetime) -> float:
+    """How far into its scenario day a moment falls, in seconds."""
+    return ((moment - start) % DAY).total_seconds()
+
+
 def protection_for(scenario: Scenario, settings: Settings | None = None) -> Protection | None:
     """The scenario's protection, learned from its history; None without history."""
     if not scenario.history:
         return None
     days = -scenario.day_of(scenario.history[0].arrives_at)
     forecast = estimate(past_demand(scenario), days, settings)
-    seconds = sorted(
-        ((a.arrives_at - scenario.start) % DAY).total_seconds() for a in scenario.history
-    )
+    seconds = sorted(seconds_into_day(a.arrives_at, scenario.start) for a in scenario.history)
     last = scenario.day_of(scenario.arrivals[-1].arrives_at) if scenario.arrivals else 0
     return Protection(forecast, scenario.start, last, seconds)
 
@@ -204,7 +207,7 @@ class StockPrices:
     def resolve(self, moment: datetime) -> None:
         """Prices again, from the stock as last seen and the demand still to come today."""
         began = time.perf_counter()
-        since = ((moment - self.start) % DAY).total_seconds()
+        since = seconds_into_day(moment, self.start)
         coming = still_to_come(self.orders, since)
         self.values = stock_values(coming, self.stock, self.relax, LOST_SALE, self.days)
         self.solves += 1
@@ -243,19 +246,18 @@ def stock_prices_for(scenario: Scenario, relax: Relaxer) -> StockPrices | None:
     """The scenario's stock prices, from its history; None without history."""
     if not scenario.history:
         return None
+    offers = scenario.day_offers({})
     stock = {
-        (offer.node.id, sku): units
-        for offer in scenario.day_offers({})
-        for sku, units in offer.available.items()
+        (offer.node.id, sku): units for offer in offers for sku, units in offer.available.items()
     }
     days = -scenario.day_of(scenario.history[0].arrives_at)
-    return StockPrices(sampled_orders(scenario), days, scenario.start, relax, stock)
+    return StockPrices(sampled_orders(scenario, offers), days, scenario.start, relax, stock)
 
 
-def sampled_orders(scenario: Scenario) -> list[SampledOrder]:
+def sampled_orders(scenario: Scenario, offers: Sequence[Offer]) -> list[SampledOrder]:
     """The history's orders as demand that may come again, each with the nodes that could ship
-    it from the stock the scenario starts with, costed by the engine under `lowest-cost`."""
-    offers = scenario.day_offers({})
+    it from the stock the scenario starts with (`offers`), costed by the engine under
+    `lowest-cost`."""
     book, calendar = RateBook(), DateBook()
     found = []
     for arrival in scenario.history:
@@ -274,7 +276,7 @@ def sampled_orders(scenario: Scenario) -> list[SampledOrder]:
         found.append(
             SampledOrder(
                 scenario.day_of(arrival.arrives_at),
-                ((arrival.arrives_at - scenario.start) % DAY).total_seconds(),
+                seconds_into_day(arrival.arrives_at, scenario.start),
                 tuple((work.sku, work.quantity) for work in ready.work),
                 routes,
             )
