@@ -12,6 +12,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from dom.adapters import sqlite_checkpoints as checkpoints
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_SIZE = 40
 _WRITE = "dom_write"
@@ -64,6 +66,10 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def _tune_sqlite(engine: Engine) -> None:
+    database = engine.url.database
+    in_file = database not in (None, "", ":memory:")
+    checkpointer = checkpoints.Checkpointer(database) if database and in_file else None
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin() decide when a transaction starts (see _on_begin).
@@ -71,16 +77,24 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if engine.url.database not in (None, "", ":memory:"):
+        if in_file:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            for pragma in checkpoints.WRITER_PRAGMAS:  # checkpoints are the Checkpointer's
+                cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # A writer takes the write lock up front: no deadlock upgrading a read lock later.
         immediate = connection.info.pop(_WRITE, False)
+        if immediate and checkpointer is not None:
+            checkpointer.before_writing()
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    if checkpointer is not None:
+        # Back in the pool: whatever the connection wrote has landed (autocommit writes too).
+        event.listen(engine, "checkin", lambda _dbapi, _record: checkpointer.used())
 
 
 def database_key(connection: Connection) -> str:
