@@ -238,3 +238,37 @@ def test_a_count_whose_events_were_partly_recorded_replays_those_and_applies_the
 
     assert (synced.positions, synced.applied, synced.replayed) == (4, 3, 1)
     assert _on_hand(engine, node) == counted
+
+
+def test_a_count_after_one_that_failed_part_way_applies_only_its_own_rows(
+    engine: Engine, zips: ZipDirectory
+) -> None:
+    node, skus = _warehouse(engine, zips, 4)
+    event = InventoryEvent(EventKind.SNAPSHOT, skus[2], node, 5, "wms", T0)
+    record_events(engine, LOCAL_OPERATOR, [EventRequest(f"c1/{skus[2]}", event)])
+    first = {sku: 5 for sku in skus}
+    # Its events clash with the one recorded: the set-based write fails and is rolled back.
+    sync_node(
+        engine, LOCAL_OPERATOR, node, first, source="wms", source_time=T0, idempotency_key="c1"
+    )
+    second = {skus[0]: 7, skus[1]: 8}
+
+    synced = sync_node(
+        engine,
+        LOCAL_OPERATOR,
+        node,
+        second,
+        source="wms",
+        source_time=T0 + timedelta(hours=1),
+        idempotency_key="c2",
+    )
+
+    assert (synced.positions, synced.applied) == (4, 4)
+    assert _on_hand(engine, node) == {**dict.fromkeys(skus, 0), **second}
+    with reading(engine) as connection:
+        keys = connection.execute(
+            select(inventory_events.c.idempotency_key).where(
+                inventory_events.c.idempotency_key.like("c2/%")
+            )
+        ).scalars()
+        assert sorted(keys) == sorted(f"c2/{sku}" for sku in skus)
