@@ -372,6 +372,34 @@ class TestExplanations:
         assert costs == sorted(costs) and costs[0] > 0
         assert "near" in plan.explanation.why
 
+    def test_no_alternative_costs_less_than_the_optimal_plan_it_is_compared_with(self) -> None:
+        # The search's cost per number of shipments lets a node ship two of the groups (where
+        # two parcels cost less than one): a bound, not a plan, when below the optimum.
+        cheaper = []
+        for seed in range(1000):
+            order, offers, products, profile = random_world(random.Random(seed))
+            plan = route(order, offers, products, SERVICES, profile, NOW, RateBook(), DateBook())
+            cheaper += [(seed, a) for a in plan.explanation.alternatives if a.extra_cost < 0]
+        assert cheaper == []
+
+    def test_a_shipment_limit_is_binding_only_by_what_more_shipments_really_save(self) -> None:
+        checked = []
+        for seed in range(1000):
+            order, offers, products, profile = random_world(random.Random(seed))
+            plan = route(order, offers, products, SERVICES, profile, NOW, RateBook(), DateBook())
+            for binding in plan.explanation.binding:
+                if binding.constraint != "max_shipments":
+                    continue
+                free = replace(
+                    profile, constraints=replace(profile.constraints, max_shipments=None)
+                )
+                _, best = brute_force(order, offers, products, SERVICES, free, NOW)
+                checked.append(
+                    (seed, round(binding.saving, 2), round(plan.costs.objective - best, 2))
+                )
+        assert len(checked) > 20
+        assert [c for c in checked if abs(c[1] - c[2]) > 0.01] == []
+
 
 class TestProfiles:
     def test_the_shipped_profiles_are_sound(self) -> None:

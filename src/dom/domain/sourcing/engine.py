@@ -56,6 +56,8 @@ KEEP_PER_LINE = 4
 #: Nodes kept that can fill two lines or more: those that fill the most, nearest first.
 KEEP_SHARED = 10
 ALTERNATIVES = 3
+#: Objectives closer than this are the same to an explanation.
+HALF_CENT = 0.005
 #: Nodes short of units asked "would you win with more?", nearest first.
 WHAT_IF_NODES = 12
 SHIPPING_CAPABILITIES = frozenset({Capability.SHIP, Capability.SHIP_FROM_STORE})
@@ -809,10 +811,16 @@ def _explain(
             )
         )
     for level, value in sorted(by_level.items()):
-        if level != len(chosen.shipments) and math.isfinite(value) and level <= limit:
+        # A level's value is a bound (`Solved.by_level`): below the optimum it is no plan.
+        if (
+            level != len(chosen.shipments)
+            and math.isfinite(value)
+            and level <= limit
+            and value >= objective - HALF_CENT
+        ):
             alternatives.append(
                 Alternative(
-                    f"the best plan in {level} shipment(s)",
+                    f"in at most {level} shipment(s): no plan costs less",
                     (),
                     round(value, 2),
                     round(value - objective, 2),
@@ -824,7 +832,7 @@ def _explain(
     if (
         profile.constraints.shipments_allowed is not None
         and unlimited is not None
-        and unlimited < objective - 0.005
+        and unlimited < objective - HALF_CENT
     ):
         binding.append(
             Binding(
@@ -838,7 +846,7 @@ def _explain(
         _cost_lines(model, work, products, profile)
         model.holds = _fills(model, work, products)
         choice = shipment_choice(model, everything, work, products, profile, book, order)
-        if choice is not None and choice.objective < objective - 0.005:
+        if choice is not None and choice.objective < objective - HALF_CENT:
             binding.append(
                 Binding(
                     rule,
@@ -908,7 +916,7 @@ def _short_nodes(
         usable = {sku: max(m.usable.get(sku, 0), n) for sku, n in needed.items()}
         stocked = NodeModel(m.offer, m.miles, m.options, usable, m.fixed, m.line_costs, full)
         choice = shipment_choice(stocked, everything, work, products, profile, book, order)
-        if choice is None or choice.objective >= objective - 0.005:
+        if choice is None or choice.objective >= objective - HALF_CENT:
             continue
         kept_back = profile.constraints.min_store_stock_left and any(
             m.offer.available.get(sku, 0) >= m.usable.get(sku, 0) + units

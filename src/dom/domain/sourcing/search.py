@@ -192,8 +192,10 @@ def _pounds(product: Product, divisor: float) -> int:
 @dataclass(frozen=True)
 class Solved:
     blocks: list[tuple[str, tuple[int, ...]]]  # (node, work line indexes) per shipment
-    #: the best objective for all lines in at most k shipments, per k searched (a lower
-    #: bound when the search was not exact)
+    #: per k searched, an objective no plan of all lines in at most k shipments goes below:
+    #: the best grouping into k, each group from its cheapest node — one node may ship two
+    #: groups there (where two parcels cost less than one), which no plan does. At k = all
+    #: lines it is the real best when the limit kept a cheaper plan out (`best_partition`).
     by_level: dict[int, float]
     #: False when the exact search was too large: `blocks` is empty, `bound` bounds the best
     exact: bool = True
@@ -207,10 +209,13 @@ class Solved:
 #: and says so.
 ONCE_NODES = 4
 #: From this many lines a step over every pair costs more than trying only the pairs that can
-#: lower it (`_step_lowers`), and argmin along the nodes more than a pass per node
+#: lower it (`_step_from_cheaper`), and argmin along the nodes more than a pass per node
 #: (`_cheapest`); below, numpy's fixed cost per call wins.
 WIDE_LINES = 8
 WIDE = 1 << WIDE_LINES
+#: Far above the rounding of a sum of a dozen costs, far below a cent: a bound compared with a
+#: cost summed in another order is taken as tight within this.
+ROUNDING = 1e-7
 
 
 @lru_cache(maxsize=16)
@@ -265,15 +270,13 @@ def _levels(single: Floats, count: int, deepest: int) -> list[Floats]:
     cheaper: npt.NDArray[np.bool_] | None = None  # the sets the last step made cheaper
     while len(levels) <= deepest:
         previous = levels[-1]
-        if (
-            cheaper is not None
-            and count >= WIDE_LINES
-            and not _step_lowers(previous, per_pair, cheaper)
-        ):
-            break  # nor will any further shipment
-        current = np.empty_like(previous)
-        current[0] = 0.0
-        current[1:] = np.minimum.reduceat(per_pair + previous[rest], starts)
+        current = None
+        if cheaper is not None and count >= WIDE_LINES:
+            current = _step_from_cheaper(previous, per_pair, cheaper)
+        if current is None:
+            current = np.empty_like(previous)
+            current[0] = 0.0
+            current[1:] = np.minimum.reduceat(per_pair + previous[rest], starts)
         cheaper = current < previous
         if not cheaper.any():
             break
@@ -281,10 +284,12 @@ def _levels(single: Floats, count: int, deepest: int) -> list[Floats]:
     return levels
 
 
-def _step_lowers(previous: Floats, per_pair: Floats, cheaper: npt.NDArray[np.bool_]) -> bool:
-    """Whether one more shipment lowers best(S) for some S. Only a pair whose S \\ T the last
-    step made cheaper can (the others give what they gave then), and those are mostly few:
-    when they are, they alone are tried instead of the whole step. (Exact: the same sums.)"""
+def _step_from_cheaper(
+    previous: Floats, per_pair: Floats, cheaper: npt.NDArray[np.bool_]
+) -> Floats | None:
+    """The next step, best(S) with one more shipment, from only the pairs whose S \\ T the last
+    step made cheaper: the others give what they gave then, no less than `previous`. Those are
+    mostly few; when they are not, None (the whole step costs less). Exact: the same sums."""
     count = len(previous).bit_length() - 1
     subsets, _, _, rest = _pairs(count)
     by_rest, begins, lengths = _by_rest(count)
@@ -292,11 +297,12 @@ def _step_lowers(previous: Floats, per_pair: Floats, cheaper: npt.NDArray[np.boo
     sizes = lengths[changed]
     total = int(sizes.sum())
     if 8 * total > len(rest):
-        return True  # as cheap to take the whole step
+        return None
     offsets = np.cumsum(sizes) - sizes
     pairs = by_rest[np.repeat(begins[changed] - offsets, sizes) + np.arange(total)]
-    tried = per_pair[pairs] + previous[rest[pairs]]
-    return bool((tried < previous[subsets[pairs]]).any())
+    current = previous.copy()
+    np.minimum.at(current, subsets[pairs], per_pair[pairs] + previous[rest[pairs]])
+    return current
 
 
 @lru_cache(maxsize=16)
@@ -359,7 +365,11 @@ def best_partition(table: ShipmentTable, limit: int) -> Solved:
         if len(once) == ONCE_NODES:
             return Solved([], by_level, exact=False, bound=found.value - credit)
         once.append(twice)
-        found = _Search(table, limit, once).best()
+        found = _Search(table, limit, once, floor=levels[-1]).best()
+    if limit < count and by_level[count] < found.value - credit - ROUNDING:
+        # What any number of shipments really costs, for "allow more shipments" (the bound
+        # may owe its saving to a node shipping twice).
+        by_level[count] = best_partition(table, count).bound
     named = [
         (table.nodes[node], tuple(i for i in range(count) if group >> i & 1))
         for node, group in found.blocks
@@ -371,15 +381,17 @@ def _without(table: ShipmentTable, once: list[int]) -> tuple[Ints, Floats]:
     """Per subset, the node that ships it cheapest and its cost, the `once` nodes left out (-1
     and inf where no node is left). Only the subsets a `once` node shipped cheapest change:
     elsewhere the first cheapest node is still the first cheapest of those left."""
-    node_of, single = table.node_of.copy(), table.best.copy()
-    moved = np.flatnonzero(np.isin(node_of, once))
     free = np.array([n for n in range(len(table.nodes)) if n not in once], dtype=np.int64)
     if not len(free):
-        node_of[moved], single[moved] = -1, np.inf
-    elif len(moved):
-        costs = table.costs[free[:, None], moved[None, :]]
-        picks = np.argmin(costs, axis=0)
-        node_of[moved], single[moved] = free[picks], costs[picks, np.arange(len(moved))]
+        return np.full_like(table.node_of, -1), np.full_like(table.best, np.inf)
+    moved = np.flatnonzero(np.isin(table.node_of, once))
+    if 2 * len(moved) > len(table.best):  # most of them: as cheap to pick every one afresh
+        picks, single = _cheapest(table.costs[free])
+        return free[picks], single
+    node_of, single = table.node_of.copy(), table.best.copy()
+    if len(moved):
+        picks, single[moved] = _cheapest(table.costs[free[:, None], moved[None, :]])
+        node_of[moved] = free[picks]
     return node_of, single
 
 
@@ -408,9 +420,17 @@ class _Search:
     lines only, pair by pair (cheap), unless no grouping carries them all."""
 
     def __init__(
-        self, table: ShipmentTable, limit: int, once: list[int], levels: list[Floats] | None = None
+        self,
+        table: ShipmentTable,
+        limit: int,
+        once: list[int],
+        levels: list[Floats] | None = None,
+        floor: Floats | None = None,
     ) -> None:
-        self.table, self.once = table, once
+        """`levels`: the search's own, when no node is `once`; `floor`: per subset of lines, a
+        bound no grouping of it goes below (the best with any node shipping any number of
+        groups), to skip what cannot win."""
+        self.table, self.once, self.floor = table, once, floor
         self.count = count = table.lines
         self.limited = limit < count
         if levels is None:
@@ -505,6 +525,12 @@ class _Search:
         best_of = self.grids[-1][0]
         groups, costs = self._choices(second)
         leaves = full ^ groups
+        if self.floor is not None:
+            # With `first` adding a group, a leaf costs between its floor and its cost without:
+            # a group of `second` whose floor is above another's cost cannot win.
+            ceiling = float(np.min(costs + best_of[leaves]))
+            hopeful = costs + self.floor[leaves] <= ceiling + ROUNDING
+            groups, costs, leaves = groups[hopeful], costs[hopeful], leaves[hopeful]
         tried_groups, starts, rest = _all_pairs(self.count)
         ends = np.append(starts[1:], len(tried_groups))
         row = self.table.costs[first]
