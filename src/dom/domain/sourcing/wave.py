@@ -18,8 +18,9 @@ priced exactly by the engine's own shipment costing.
 Each order's columns are its cheapest nodes and the nodes of its order-by-order plan (the
 myopic baseline), so that plan is the warm start. It stops at its time limit with the best
 plan found and the solver's bound, and routes order by order whatever the solver could not
-settle. Large waves start from the LP relaxation instead: a proven bound from its prices, a
-plan rounded from its solution, improved neighbourhood by neighbourhood (`_solve`).
+settle. Given a relaxer, the wave starts from the LP relaxation: a proven bound from its prices,
+a plan rounded from its solution, improved neighbourhood by neighbourhood, first where the two
+disagree; then, below `RELAX_ABOVE` columns, the whole MIP from that plan (`_solve`).
 """
 
 from __future__ import annotations
@@ -71,17 +72,39 @@ PROMISED_SHORT = 1_500.0
 #: Nodes per order the wave considers (see `_shortlist`).
 PER_LINE = 5
 WHOLE = 5
-#: Share of the wave's time limit given to the LP relaxation, which proves the bound and
-#: guides the rounded plan (`_rounded`); the MIP solver gets the rest, if it is still needed.
+#: Above `RELAX_ABOVE`: share of the wave's time limit given to the LP relaxation, which proves
+#: the bound and guides the rounded plan (`_rounded`); the neighbourhoods get the rest. PDLP's
+#: bound at 5,000 orders after 20 s is within 0.003 % of the exact LP optimum (2,549,363, the
+#: interior-point method's in 34 s), after 14 s within 0.14 % on a loaded machine.
 RELAX_SHARE = 1 / 3
-#: Programs with more columns than this go through the relaxation first. Below it HiGHS alone
-#: can prove the wave (2,000 orders, 47,802 columns: 0.003 % at 60.0-60.2 s in the morning runs
-#: of 2026-12-02, 13 % in two afternoon runs: the proof lands past the limit; the relaxation's path
-#: gave 5.0 % there); above it HiGHS's root LP does not finish in 60 s on the 2-core machine
-#: (5,000 orders, 116,769 columns), so it proves nothing and keeps its start.
+#: Below `RELAX_ABOVE`: the shares of the wave's time limit given to the LP relaxation, to the
+#: neighbourhoods that improve the plan rounded from it, and to the whole program's MIP; the
+#: neighbourhoods have what is left (`_solve`).
+START_RELAX_SHARE = 1 / 8
+START_IMPROVE_SHARE = 1 / 4
+START_MIP_SHARE = 0.45
+#: Programs with no more columns than this go to the MIP solver alone: HiGHS proves 1,000-order
+#: waves (22,000-23,000 columns) optimal in 15-24 s from the myopic plan.
+START_ABOVE = 30_000
+#: Programs with more columns than this give the relaxation a `RELAX_SHARE` and the
+#: neighbourhoods the rest of the time; below it the whole program's MIP has most of the time
+#: (see `_solve`). Above it HiGHS's root LP does not finish in 60 s on the 2-core machine
+#: (5,000 orders, 116,769 columns: 103 s by the dual simplex), so its cuts prove nothing; at
+#: 2,000 orders (47,802 columns) they are there in 25-47 s and prove 0.6 % above the
+#: relaxation, which alone cannot prove the wave within 0.5 % (1,058,257 against an optimum of
+#: some 1,064,4xx).
 RELAX_ABOVE = 80_000
 #: Orders re-solved together by the MIP solver after the rounding (see `_improve`).
 NEIGHBOURHOOD = 600
+#: The gap each neighbourhood is solved to: a neighbourhood is a small part of the wave, so the
+#: wave's own gap asked of each would leave several times that gap over the whole wave.
+NEIGHBOURHOOD_GAP = 1e-4
+#: A column whose values in the plan and in the relaxation's solution differ by more than this
+#: is disputed: such columns are re-solved first after the rounding, with a `RINS_SHARE` of the
+#: time left; then their orders in neighbourhoods of `DISPUTED_GROUP` (see `_improve`).
+DISPUTED = 0.1
+RINS_SHARE = 0.5
+DISPUTED_GROUP = 200
 #: The rounded plan sends a line only where the relaxation sends at least this much of it
 #: (then fills what is left by the cheapest node with room).
 SUPPORTED = 0.2
@@ -221,38 +244,49 @@ def _solve(
 ) -> SolveResult:
     """The wave's program solved within `time_limit` to `gap`.
 
-    Below `RELAX_ABOVE` columns, or without `relax`: the MIP solver alone, from `start`.
-    Above it, the whole program's root LP does not finish in time, so: the LP relaxation (a
-    `RELAX_SHARE` of the time, stopped early) gives row prices, hence a proven lower bound on
-    every plan of the program (`lagrangian_bound`), and a plan rounded from its solution
-    (`_rounded`); the better of that plan and `start` is then improved neighbourhood by
-    neighbourhood by the MIP solver (`_improve`) until the time is up. The gap is the plan's
-    against the relaxation's bound (or the solver's own, when a neighbourhood was the whole
-    wave): never more than is proven."""
+    Without `relax`, or up to `START_ABOVE` columns: the MIP solver alone, from `start`. Else the
+    LP relaxation first (stopped early) gives row prices, hence a proven lower bound on every
+    plan of the program (`lagrangian_bound`), and a plan rounded from its solution (`_rounded`);
+    the better of that plan and `start` is then improved neighbourhood by neighbourhood by the
+    MIP solver (`_improve`), first where it and the relaxation disagree.
+
+    Above `RELAX_ABOVE` columns the whole program's root LP does not finish in time, so the
+    relaxation has a `RELAX_SHARE` of the time and the neighbourhoods the rest. Below it the
+    relaxation and the neighbourhoods have a `START_RELAX_SHARE` and a `START_IMPROVE_SHARE`, to
+    give the whole program's MIP a good plan to start from: the solver's bound (its cuts prove
+    some 0.6 % more than the relaxation at 2,000 orders) comes at the end of its root, long
+    before it finds such a plan itself (from the myopic plan: 13 % at 60 s; from a plan 0.7 %
+    above the optimum: proven optimal in 74 s). The gap is the best plan's against the best
+    bound: never more than is proven."""
     began = time.perf_counter()
     large = len(program.costs) > RELAX_ABOVE
-    relaxation = relax(program, time_limit=time_limit * RELAX_SHARE) if relax and large else None
+    share = RELAX_SHARE if large else START_RELAX_SHARE
+    relaxation = None
+    if relax is not None and (large or len(program.costs) > START_ABOVE):
+        relaxation = relax(program, time_limit=time_limit * share)
     bound = _bound(program, relaxation)
-    ours = start
-    if relaxation is not None and relaxation.values is not None:
-        rounded = _rounded(index, found, offers, program, relaxation.values)
-        if _cost(program, rounded) < _cost(program, start):
+    ours = np.array(start)
+    relaxed = None if relaxation is None else relaxation.values
+    if relaxed is not None:
+        rounded = np.array(_rounded(index, found, offers, program, relaxed))
+        if _cost(program, rounded) < _cost(program, ours):
             ours = rounded
     objective = _cost(program, ours)
     if bound is not None and _gap(objective, bound) <= gap:
         return SolveResult(
             SolverStatus.OPTIMAL,
-            np.array(ours),
+            ours,
             objective,
             bound,
             _gap(objective, bound),
             time.perf_counter() - began,
             f"proven by the LP relaxation's bound ({_said(relaxation)})",
         )
-    if bound is not None:
+    west = {offer.node.id: offer.node.location.longitude for offer in offers}
+    if bound is not None and large:
         deadline = began + time_limit
         improved, said, whole = _improve(
-            program, index, found, np.array(ours), solver, gap, deadline
+            program, index, found, ours, relaxed, west, solver, deadline
         )
         objective = _cost(program, improved)
         bound = max(bound, whole)
@@ -266,18 +300,60 @@ def _solve(
             time.perf_counter() - began,
             f"{said}; bound from the LP relaxation ({_said(relaxation)})",
         )
+    said = ""
+    if relaxed is not None and not large:
+        deadline = time.perf_counter() + time_limit * START_IMPROVE_SHARE
+        ours, said, whole = _improve(program, index, found, ours, relaxed, west, solver, deadline)
+        if whole > -math.inf:  # a neighbourhood was the whole program
+            bound = whole if bound is None else max(bound, whole)
+        said = f"; started from a plan of {said} after the relaxation ({_said(relaxation)})"
     left = max(1.0, time_limit - (time.perf_counter() - began))
-    result = solver(program, time_limit=left, gap=gap, start=ours)
-    seconds = time.perf_counter() - began
     if relaxation is None:
-        return replace(result, seconds=seconds)
-    if not result.has_solution and ours is not start:
-        # The relaxation gave no prices but a rounded plan; the MIP found nothing better.
-        detail = f"{result.status.value} ({result.detail}); the plan rounded from the relaxation"
-        return SolveResult(
-            SolverStatus.FEASIBLE, np.array(ours), objective, None, None, seconds, detail
-        )
-    return replace(result, seconds=seconds)
+        result = solver(program, time_limit=left, gap=gap, start=ours.tolist())
+        return replace(result, seconds=time.perf_counter() - began)
+    result = solver(
+        program, time_limit=min(left, time_limit * START_MIP_SHARE), gap=gap, start=ours.tolist()
+    )
+    best = _best_of(program, result, ours, bound, gap, time.perf_counter() - began, said)
+    if best.status is SolverStatus.OPTIMAL or best.values is None or relaxed is None:
+        return best
+    # The solver's bound is in; what it finds after its root is slower in coming than what
+    # the neighbourhoods find: they have the rest of the time.
+    deadline = began + time_limit
+    improved, more, _ = _improve(
+        program, index, found, best.values, relaxed, west, solver, deadline
+    )
+    objective = _cost(program, improved)
+    closed = None if best.bound is None else _gap(objective, best.bound)
+    status = SolverStatus.OPTIMAL if closed is not None and closed <= gap else SolverStatus.FEASIBLE
+    seconds = time.perf_counter() - began
+    detail = f"{best.detail}; then {more}"
+    return SolveResult(status, improved, objective, best.bound, closed, seconds, detail)
+
+
+def _best_of(
+    program: LinearProgram,
+    result: SolveResult,
+    ours: Floats,
+    bound: float | None,
+    gap: float,
+    seconds: float,
+    said: str,
+) -> SolveResult:
+    """The better of the MIP solver's plan and `ours` (the plan it started from), against the
+    better of its bound and the relaxation's `bound`."""
+    values = ours
+    if result.has_solution and result.values is not None:
+        theirs = np.round(result.values)
+        if _cost(program, theirs) < _cost(program, ours) and keeps_to_rows(program, theirs):
+            values = theirs
+    bounds = [b for b in (bound, result.bound) if b is not None]
+    best = max(bounds) if bounds else None
+    objective = _cost(program, values)
+    proven = None if best is None else _gap(objective, best)
+    status = SolverStatus.OPTIMAL if proven is not None and proven <= gap else SolverStatus.FEASIBLE
+    detail = f"{result.status.value} ({result.detail}){said}"
+    return SolveResult(status, values, objective, best, proven, seconds, detail)
 
 
 def _improve(
@@ -285,20 +361,91 @@ def _improve(
     index: _Index,
     found: Sequence[Candidates],
     values: Floats,
+    relaxed: Floats | None,
+    nodes: Mapping[str, float],
     solver: Solver,
-    gap: float,
     deadline: float,
 ) -> tuple[Floats, str, float]:
-    """A large-neighbourhood search from the plan `values` until `deadline`: the orders, by
-    destination from west to east, in neighbourhoods of `NEIGHBOURHOOD`; each neighbourhood's
-    program (every other order fixed as planned: `fixed_but`) goes to the MIP solver, and
-    its plan is kept when it costs less. A pass done, the next starts half a neighbourhood on;
-    it stops when two passes in a row improved nothing.
+    """A large-neighbourhood search from the plan `values` until `deadline`; each
+    neighbourhood's program (every other column fixed as planned: `fixed_but`) goes to the MIP
+    solver, and its plan is kept when it costs less and keeps to every row.
 
-    Orders compete mostly for nodes near their destinations, so a neighbourhood holds most of
-    the competition for its nodes; the whole program's root LP alone takes longer than the
-    wave's time limit beyond some 5,000 orders, its neighbourhoods' a second or two. Also
-    returns the solver's bound when a neighbourhood was the whole program (else -inf)."""
+    Where the plan and the relaxation's solution `relaxed` agree, the plan already does what the
+    bound assumes; the rest is where it loses what the bound says could be had. So first the
+    columns where the two disagree (`_disputed_columns`, with a `RINS_SHARE` of the time): on a
+    5,000-order wave some 10,000 columns, solved to optimality in 8-12 s. Then the orders still
+    disputed (`_disputed`), grouped by the node the relaxation ships them from (`_by_home`) in
+    neighbourhoods of `DISPUTED_GROUP`, again while a pass improves the plan; then every order
+    by destination from west to east in neighbourhoods of `NEIGHBOURHOOD` (orders compete mostly
+    for nodes near their destinations). Each pass starts half a neighbourhood on from the last;
+    it stops when two passes over every order in a row improved nothing. Without `relaxed`,
+    only the last. Also returns the solver's bound when a neighbourhood was the whole program
+    (else -inf)."""
+    owned = _owned(index)
+    west_to_east = sorted(
+        owned, key=lambda o: (found[o].order.destination.longitude, found[o].order.id)
+    )
+    tried = better = 0
+    whole = -math.inf
+    if relaxed is not None and time.perf_counter() < deadline - 1.0:
+        free = _disputed_columns(program, owned, values, relaxed)
+        share = (deadline - time.perf_counter()) * RINS_SHARE
+        values, improved, whole = _re_solved(program, values, [free], solver, share)
+        tried, better = 1, int(improved)
+    offset = 0
+    settled = relaxed is None  # no disputed order is left to gain on
+    idle = 0  # passes in a row over every order that improved nothing: two and it is done
+    while time.perf_counter() < deadline - 1.0 and west_to_east and idle < 2:
+        before = better
+        disputed = set() if relaxed is None or settled else _disputed(owned, values, relaxed)
+        focus = (
+            _by_home(disputed, index, relaxed, nodes)
+            if disputed and relaxed is not None
+            else west_to_east
+        )
+        size = max(1, min(DISPUTED_GROUP if disputed else NEIGHBOURHOOD, len(focus)))
+        groups = [focus[: offset or size]] if offset and len(focus) > size else []
+        groups += [focus[i : i + size] for i in range(offset if groups else 0, len(focus), size)]
+        for number, group in enumerate(groups):
+            left = deadline - time.perf_counter()
+            if left < 1.0:
+                break
+            share = max(1.0, left / (len(groups) - number))
+            values, improved, bound = _re_solved(
+                program, values, [owned[o] for o in group], solver, share
+            )
+            tried, better, whole = tried + 1, better + improved, max(whole, bound)
+        offset = size // 2 if offset == 0 else 0
+        if disputed:
+            settled = better == before
+        else:
+            idle = 0 if better > before else idle + 1
+            if len(west_to_east) <= size:
+                break
+    return values, f"{better} of {tried} neighbourhoods improved", whole
+
+
+def _by_home(
+    orders: set[int], index: _Index, relaxed: Floats, nodes: Mapping[str, float]
+) -> list[int]:
+    """The orders by the node the relaxation ships most of each from (its home), nodes west to
+    east: orders that compete for a node's stock and capacity sit side by side."""
+    weight: dict[int, dict[str, float]] = {}
+    for (o, _, node), column in index.x.items():
+        if o in orders:
+            weight.setdefault(o, {}).setdefault(node, 0.0)
+            weight[o][node] += float(relaxed[column])
+
+    def home(o: int) -> tuple[float, str, int]:
+        sent = weight.get(o, {})
+        node = max(sorted(sent), key=lambda n: sent[n]) if sent else ""
+        return nodes.get(node, 0.0), node, o
+
+    return sorted(orders, key=home)
+
+
+def _owned(index: _Index) -> dict[int, list[int]]:
+    """Each order's columns, ascending (an order of one line has the same column as x and y)."""
     owned: dict[int, set[int]] = {}
     for (o, _, _), column in index.x.items():
         owned.setdefault(o, set()).add(column)
@@ -306,42 +453,62 @@ def _improve(
         owned.setdefault(o, set()).add(column)
     for o, column in index.short.items():
         owned.setdefault(o, set()).add(column)
-    west_to_east = sorted(
-        owned, key=lambda o: (found[o].order.destination.longitude, found[o].order.id)
-    )
-    size = max(1, min(NEIGHBOURHOOD, len(west_to_east)))
-    tried = better = 0
+    return {o: sorted(columns) for o, columns in owned.items()}
+
+
+def _disputed(owned: Mapping[int, list[int]], values: Floats, relaxed: Floats) -> set[int]:
+    """The orders whose plan in `values` differs from the relaxation's solution `relaxed` by
+    more than `DISPUTED` in some column."""
+    return {
+        o
+        for o, columns in owned.items()
+        if np.abs(values[columns] - relaxed[columns]).max() > DISPUTED
+    }
+
+
+def _disputed_columns(
+    program: LinearProgram, owned: Mapping[int, list[int]], values: Floats, relaxed: Floats
+) -> list[int]:
+    """The columns where the plan `values` and the relaxation's solution `relaxed` differ by more
+    than `DISPUTED`, and the continuous columns (lines left unfilled, promises missed) of their
+    orders: every other column kept as planned, the two agree there (relaxation induced
+    neighbourhood search, RINS)."""
+    apart = np.abs(values - relaxed) > DISPUTED
+    continuous = ~np.asarray(program.integer, dtype=bool)
+    return [
+        column
+        for columns in owned.values()
+        if apart[columns].any()
+        for column in columns
+        if apart[column] or continuous[column]
+    ]
+
+
+def _re_solved(
+    program: LinearProgram,
+    values: Floats,
+    orders: Sequence[Sequence[int]],
+    solver: Solver,
+    time_limit: float,
+) -> tuple[Floats, bool, float]:
+    """The plan `values` with the columns of `orders` re-solved by the MIP solver (the others
+    fixed) if that costs less and keeps to every row; whether it did; the solver's bound when
+    the columns were the whole program (else -inf)."""
+    free = np.array(sorted(c for columns in orders for c in columns), dtype=np.int64)
+    part = fixed_but(program, free, values)
+    result = solver(part, time_limit=time_limit, gap=NEIGHBOURHOOD_GAP, start=values[free].tolist())
     whole = -math.inf
-    offset = 0
-    idle = 0  # passes in a row that improved nothing: two (both offsets) and it is done
-    while time.perf_counter() < deadline - 1.0 and west_to_east and idle < 2:
-        before = better
-        groups = [west_to_east[: offset or size]] if offset else []
-        groups += [west_to_east[i : i + size] for i in range(offset, len(west_to_east), size)]
-        for number, group in enumerate(groups):
-            left = deadline - time.perf_counter()
-            if left < 1.0:
-                break
-            free = np.array(sorted(c for o in group for c in owned[o]), dtype=np.int64)
-            part = fixed_but(program, free, values)
-            share = max(1.0, left / (len(groups) - number))
-            result = solver(part, time_limit=share, gap=gap, start=values[free].tolist())
-            tried += 1
-            if len(free) == len(program.costs) and result.bound is not None:
-                whole = max(whole, result.bound)
-            if not result.has_solution or result.values is None:
-                continue
-            candidate = values.copy()
-            candidate[free] = np.round(result.values)
-            if _cost(program, candidate) < _cost(program, values) - 1e-6 and keeps_to_rows(
-                program, candidate
-            ):
-                values, better = candidate, better + 1
-        offset = size // 2 if offset == 0 else 0
-        idle = 0 if better > before else idle + 1
-        if len(west_to_east) <= size:
-            break
-    return values, f"{better} of {tried} neighbourhoods improved", whole
+    if len(free) == len(program.costs) and result.bound is not None:
+        whole = result.bound
+    if not result.has_solution or result.values is None:
+        return values, False, whole
+    candidate = values.copy()
+    candidate[free] = np.round(result.values)
+    if _cost(program, candidate) < _cost(program, values) - 1e-6 and keeps_to_rows(
+        program, candidate
+    ):
+        return candidate, True, whole
+    return values, False, whole
 
 
 def _bound(program: LinearProgram, relaxation: Relaxation | None) -> float | None:
