@@ -70,12 +70,12 @@ def test_the_log_stays_bounded_while_writers_follow_one_another_without_a_pause(
     engine, path = database
     longest = 0
 
-    for _ in range(12):
+    for _ in range(24):
         _write_megabytes(engine, 5)
         longest = max(longest, _log_bytes(path))
 
-    # 60 MiB written back to back: without checkpoints the log would hold all of it.
-    bound = sqlite_checkpoints.LOG_LIMIT_BYTES + 12 * MEBIBYTE
+    # 120 MiB written back to back: without checkpoints the log would hold all of it.
+    bound = sqlite_checkpoints.LOG_LIMIT_PAGES * 4_096 + 12 * MEBIBYTE
     assert longest <= bound, f"the log reached {longest / MEBIBYTE:.0f} MiB"
     with reading(engine) as connection:
-        assert connection.execute(text("SELECT count(*) FROM blobs")).scalar_one() == 60 * 256
+        assert connection.execute(text("SELECT count(*) FROM blobs")).scalar_one() == 120 * 256
