@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 from dom.adapters.highs import relax_with_highs, solve_with_highs
-from dom.domain.catalog import Product
 from dom.domain.sourcing import wave
 from dom.domain.sourcing.model import Offer, Order, OrderLine
-from dom.domain.sourcing.profiles import LOWEST_COST, Profile
+from dom.domain.sourcing.profiles import LOWEST_COST
 from dom.domain.sourcing.solver import (
     LinearProgram,
     Relaxation,
@@ -25,7 +24,15 @@ from dom.domain.sourcing.solver import (
 )
 from dom.domain.sourcing.validate import plan_violations
 from dom.domain.sourcing.wave import WaveResult, route_wave
-from tests.support.sourcing import NOW, SERVICES, destination, node, product, random_world
+from tests.support.sourcing import (
+    NOW,
+    SERVICES,
+    destination,
+    node,
+    product,
+    random_wave,
+    recording_relaxer,
+)
 
 COLUMBUS, CHICAGO, NEW_YORK = 1, 2, 0
 PRODUCTS = {"X": product("X", pounds=5.0)}
@@ -91,11 +98,7 @@ def test_the_wave_keeps_a_promise_before_it_fills_more_units_of_an_order_without
 def test_random_waves_never_take_more_than_there_is_nor_do_worse_than_one_by_one() -> None:
     rng = random.Random(5)
     for _ in range(25):
-        order, offers, products, profile = random_world(rng)
-        orders = [
-            Order(f"o{i}", order.lines, destination(rng.randrange(10)), order.service_level)
-            for i in range(rng.randint(2, 6))
-        ]
+        orders, offers, products, profile = random_wave(rng)
         profiles = {o.id: profile for o in orders}
         result = route_wave(orders, offers, products, SERVICES, profiles, NOW, solve_with_highs)
         have = {(o.node.id, sku): n for o in offers for sku, n in o.available.items()}
@@ -124,15 +127,6 @@ def test_a_solver_that_fails_leaves_the_one_by_one_plans_and_says_so() -> None:
     assert result.plans == result.baseline
 
 
-def random_wave(rng: random.Random) -> tuple[list[Order], list[Offer], dict[str, Product], Profile]:
-    order, offers, products, profile = random_world(rng)
-    orders = [
-        Order(f"o{i}", order.lines, destination(rng.randrange(10)), order.service_level)
-        for i in range(rng.randint(2, 6))
-    ]
-    return orders, offers, products, profile
-
-
 def test_the_relaxations_bound_never_exceeds_the_optimum_the_whole_mip_proves(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -143,10 +137,7 @@ def test_the_relaxations_bound_never_exceeds_the_optimum_the_whole_mip_proves(
         profiles = {o.id: profile for o in orders}
         programs: list[LinearProgram] = []
 
-        def relax(program: LinearProgram, *, time_limit: float, seen: Any = programs) -> Any:
-            seen.append(program)
-            return relax_with_highs(program, time_limit=time_limit)
-
+        relax = recording_relaxer(relax_with_highs, programs)
         result = route_wave(
             orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
         )
@@ -195,10 +186,7 @@ def test_the_plan_the_relaxation_path_returns_keeps_to_every_row_of_the_program(
         profiles = {o.id: profile for o in orders}
         programs: list[LinearProgram] = []
 
-        def relax(program: LinearProgram, *, time_limit: float, seen: Any = programs) -> Any:
-            seen.append(program)
-            return relax_with_highs(program, time_limit=time_limit)
-
+        relax = recording_relaxer(relax_with_highs, programs)
         result = route_wave(
             orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, time
+from typing import Any
 
 from dom.domain.carriers import CarrierService, billable_weight
 from dom.domain.catalog import Dimensions, Product
@@ -31,6 +32,7 @@ from dom.domain.network import (
 from dom.domain.promise import add_business_days, ship_date
 from dom.domain.sourcing.model import Offer, Order, OrderLine
 from dom.domain.sourcing.profiles import Constraints, OnShort, Profile, Weights
+from dom.domain.sourcing.solver import LinearProgram, Relaxation
 from dom.services.carrier_defaults import default_services
 
 #: Real places: (ZIP, state, latitude, longitude, time zone).
@@ -136,6 +138,30 @@ def random_world(
         constraints=Constraints(max_shipments=rng.choice([None, 1, 2]), on_short=OnShort.BACKORDER),
     )
     return order, offers, products, profile
+
+
+def random_wave(
+    rng: random.Random,
+) -> tuple[list[Order], list[Offer], dict[str, Product], Profile]:
+    """2-6 orders with the lines of a `random_world`, each to a random place."""
+    order, offers, products, profile = random_world(rng)
+    orders = [
+        Order(f"o{i}", order.lines, destination(rng.randrange(10)), order.service_level)
+        for i in range(rng.randint(2, 6))
+    ]
+    return orders, offers, products, profile
+
+
+def recording_relaxer(
+    relax: Callable[..., Relaxation], programs: list[LinearProgram]
+) -> Callable[..., Relaxation]:
+    """`relax`, keeping each program it is asked to relax in `programs`."""
+
+    def relaxer(program: LinearProgram, *, time_limit: float, **options: Any) -> Relaxation:
+        programs.append(program)
+        return relax(program, time_limit=time_limit, **options)
+
+    return relaxer
 
 
 def brute_force(

@@ -4,7 +4,6 @@ how they are grouped, and that the better of two plans and of two bounds is the 
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from dom.adapters.highs import relax_with_highs, solve_with_highs
 from dom.domain.sourcing import wave
 from dom.domain.sourcing.solver import LinearProgram, SolveResult, SolveStatus
 from dom.domain.sourcing.wave import route_wave
-from tests.support.sourcing import NOW, SERVICES, destination, random_world
+from tests.support.sourcing import NOW, SERVICES, random_wave, recording_relaxer
 
 
 def two_orders() -> tuple[LinearProgram, dict[int, list[int]]]:
@@ -100,18 +99,10 @@ def test_a_wave_below_the_relaxations_size_keeps_to_every_row_and_never_claims_m
     rng = random.Random(17)
     checked = 0
     for _ in range(20):
-        order, offers, products, profile = random_world(rng)
-        orders = [
-            type(order)(f"o{i}", order.lines, destination(rng.randrange(10)), order.service_level)
-            for i in range(rng.randint(2, 6))
-        ]
+        orders, offers, products, profile = random_wave(rng)
         profiles = {o.id: profile for o in orders}
         programs: list[LinearProgram] = []
-
-        def relax(program: LinearProgram, *, time_limit: float, seen: Any = programs) -> Any:
-            seen.append(program)
-            return relax_with_highs(program, time_limit=time_limit)
-
+        relax = recording_relaxer(relax_with_highs, programs)
         result = route_wave(
             orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
         )
