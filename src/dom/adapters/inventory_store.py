@@ -888,7 +888,7 @@ def _count_positions_statements(dialect: str) -> list[Any]:
     where it changes (a third of a count of 5,000 among a million positions took half)."""
     counted = _counted_rows(dialect)
     recount = update(positions)
-    if dialect == "postgresql":
+    if dialect == "postgresql":  # unchanged there: the rows as a materialized CTE
         counted = select(*counted.c).cte("counted_rows").prefix_with("MATERIALIZED")
         recount = recount.add_cte(counted)
     counted_at = bindparam("counted_at", type_=positions.c.snapshot_at.type)
