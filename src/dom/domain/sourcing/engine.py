@@ -831,6 +831,7 @@ def _explain(
     unlimited = by_level.get(len(work))
     if (
         profile.constraints.shipments_allowed is not None
+        and limit < len(work)  # else no limit binds, and `unlimited` is only a bound
         and unlimited is not None
         and unlimited < objective - HALF_CENT
     ):
