@@ -31,7 +31,7 @@ from tests.support.sourcing import (
     node,
     product,
     random_wave,
-    recording_relaxer,
+    wave_with_relaxation,
 )
 
 COLUMBUS, CHICAGO, NEW_YORK = 1, 2, 0
@@ -133,18 +133,11 @@ def test_the_relaxations_bound_never_exceeds_the_optimum_the_whole_mip_proves(
     monkeypatch.setattr(wave, "RELAX_ABOVE", 0)  # every wave goes through the relaxation
     rng = random.Random(8)
     for _ in range(20):
-        orders, offers, products, profile = random_wave(rng)
-        profiles = {o.id: profile for o in orders}
-        programs: list[LinearProgram] = []
-
-        relax = recording_relaxer(relax_with_highs, programs)
-        result = route_wave(
-            orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
-        )
+        result, program = wave_with_relaxation(rng)
         solved = result.solver
-        if not programs or solved is None:
+        if program is None or solved is None:
             continue
-        optimum = solve_with_highs(programs[0], time_limit=10, gap=0.0).objective
+        optimum = solve_with_highs(program, time_limit=10, gap=0.0).objective
         assert optimum is not None and solved.bound is not None and solved.objective is not None
         assert solved.bound <= optimum + 1e-6 <= solved.objective + 2e-6
         assert solved.gap == pytest.approx((solved.objective - solved.bound) / solved.objective)
@@ -182,19 +175,12 @@ def test_the_plan_the_relaxation_path_returns_keeps_to_every_row_of_the_program(
     monkeypatch.setattr(wave, "RELAX_ABOVE", 0)
     rng = random.Random(12)
     for _ in range(25):
-        orders, offers, products, profile = random_wave(rng)
-        profiles = {o.id: profile for o in orders}
-        programs: list[LinearProgram] = []
-
-        relax = recording_relaxer(relax_with_highs, programs)
-        result = route_wave(
-            orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
-        )
+        result, program = wave_with_relaxation(rng)
         solved = result.solver
-        if not programs or solved is None or solved.values is None:
+        if program is None or solved is None or solved.values is None:
             continue
         assert set(np.unique(solved.values)) <= {0.0, 1.0}
-        assert keeps_to_rows(programs[0], solved.values)
+        assert keeps_to_rows(program, solved.values)
 
 
 def test_neighbourhoods_never_make_the_plan_worse_nor_break_a_row(

@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
+from dom.adapters.highs import relax_with_highs, solve_with_highs
 from dom.domain.carriers import CarrierService, billable_weight
 from dom.domain.catalog import Dimensions, Product
 from dom.domain.geo import Coordinates, miles_between
@@ -33,6 +34,7 @@ from dom.domain.promise import add_business_days, ship_date
 from dom.domain.sourcing.model import Offer, Order, OrderLine
 from dom.domain.sourcing.profiles import Constraints, OnShort, Profile, Weights
 from dom.domain.sourcing.solver import LinearProgram, Relaxation
+from dom.domain.sourcing.wave import WaveResult, route_wave
 from dom.services.carrier_defaults import default_services
 
 #: Real places: (ZIP, state, latitude, longitude, time zone).
@@ -152,16 +154,21 @@ def random_wave(
     return orders, offers, products, profile
 
 
-def recording_relaxer(
-    relax: Callable[..., Relaxation], programs: list[LinearProgram]
-) -> Callable[..., Relaxation]:
-    """`relax`, keeping each program it is asked to relax in `programs`."""
+def wave_with_relaxation(rng: random.Random) -> tuple[WaveResult, LinearProgram | None]:
+    """A `random_wave` routed by `route_wave` with HiGHS and its LP relaxation, and the
+    program it relaxed (None if it relaxed none)."""
+    orders, offers, products, profile = random_wave(rng)
+    programs: list[LinearProgram] = []
 
-    def relaxer(program: LinearProgram, *, time_limit: float, **options: Any) -> Relaxation:
+    def relax(program: LinearProgram, *, time_limit: float, **options: Any) -> Relaxation:
         programs.append(program)
-        return relax(program, time_limit=time_limit, **options)
+        return relax_with_highs(program, time_limit=time_limit, **options)
 
-    return relaxer
+    profiles = {o.id: profile for o in orders}
+    result = route_wave(
+        orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
+    )
+    return result, programs[0] if programs else None
 
 
 def brute_force(

@@ -4,15 +4,15 @@ how they are grouped, and that the better of two plans and of two bounds is the 
 from __future__ import annotations
 
 import random
+import time
 
 import numpy as np
 import pytest
 
-from dom.adapters.highs import relax_with_highs, solve_with_highs
+from dom.adapters.highs import solve_with_highs
 from dom.domain.sourcing import wave
 from dom.domain.sourcing.solver import LinearProgram, SolveResult, SolveStatus
-from dom.domain.sourcing.wave import route_wave
-from tests.support.sourcing import NOW, SERVICES, random_wave, recording_relaxer
+from tests.support.sourcing import wave_with_relaxation
 
 
 def two_orders() -> tuple[LinearProgram, dict[int, list[int]]]:
@@ -69,12 +69,12 @@ def test_the_solvers_plan_is_kept_only_when_it_costs_less_and_the_best_bound_cou
     dearer = np.array([0.0, 1.0, 0.0, 0.0, 1.0, 0.0])  # costs 4
     cheaper = ours.copy()
     stopped = SolveResult(SolveStatus.FEASIBLE, dearer, 4.0, 2.5, 0.375, 1.0, "time limit")
-    kept = wave._best_of(program, stopped, ours, 2.9, 0.005, 1.0, "")
+    kept = wave._best_of(program, stopped, ours, 2.9, 0.005, time.perf_counter(), "")
     assert kept.values is not None and list(kept.values) == list(ours)
     assert kept.bound == 2.9 and kept.gap == pytest.approx((3.0 - 2.9) / 3.0)
     assert kept.status is SolveStatus.FEASIBLE
     proven = SolveResult(SolveStatus.OPTIMAL, cheaper, 3.0, 3.0, 0.0, 1.0, "optimal")
-    better = wave._best_of(program, proven, ours, 2.9, 0.005, 1.0, "")
+    better = wave._best_of(program, proven, ours, 2.9, 0.005, time.perf_counter(), "")
     assert better.bound == 3.0 and better.gap == 0.0 and better.status is SolveStatus.OPTIMAL
 
 
@@ -83,7 +83,7 @@ def test_a_solver_plan_that_breaks_a_row_is_not_kept() -> None:
     ours = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
     both_here = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])  # costs 2, but one unit here only
     wrong = SolveResult(SolveStatus.FEASIBLE, both_here, 2.0, None, None, 1.0, "")
-    kept = wave._best_of(program, wrong, ours, None, 0.005, 1.0, "")
+    kept = wave._best_of(program, wrong, ours, None, 0.005, time.perf_counter(), "")
     assert kept.values is not None and list(kept.values) == list(ours)
     assert kept.bound is None and kept.gap is None and kept.status is SolveStatus.FEASIBLE
 
@@ -99,17 +99,10 @@ def test_a_wave_below_the_relaxations_size_keeps_to_every_row_and_never_claims_m
     rng = random.Random(17)
     checked = 0
     for _ in range(20):
-        orders, offers, products, profile = random_wave(rng)
-        profiles = {o.id: profile for o in orders}
-        programs: list[LinearProgram] = []
-        relax = recording_relaxer(relax_with_highs, programs)
-        result = route_wave(
-            orders, offers, products, SERVICES, profiles, NOW, solve_with_highs, relax=relax
-        )
+        result, program = wave_with_relaxation(rng)
         solved = result.solver
-        if not programs or solved is None or solved.values is None:
+        if program is None or solved is None or solved.values is None:
             continue
-        program = programs[0]
         optimum = solve_with_highs(program, time_limit=10, gap=0.0).objective
         assert optimum is not None and solved.objective is not None and solved.bound is not None
         assert solved.bound <= optimum + 1e-6 <= solved.objective + 2e-6

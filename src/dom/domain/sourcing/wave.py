@@ -271,35 +271,17 @@ def _solve(
         rounded = np.array(_rounded(index, found, offers, program, relaxed))
         if _cost(program, rounded) < _cost(program, ours):
             ours = rounded
-    objective = _cost(program, ours)
-    if bound is not None and _gap(objective, bound) <= gap:
-        return SolveResult(
-            SolverStatus.OPTIMAL,
-            ours,
-            objective,
-            bound,
-            _gap(objective, bound),
-            time.perf_counter() - began,
-            f"proven by the LP relaxation's bound ({_said(relaxation)})",
-        )
+    if bound is not None and _gap(_cost(program, ours), bound) <= gap:
+        said = f"proven by the LP relaxation's bound ({_said(relaxation)})"
+        return _judged(program, ours, bound, gap, began, said)
     west = {offer.node.id: offer.node.location.longitude for offer in offers}
     if bound is not None and large:
         deadline = began + time_limit
         improved, said, whole = _improve(
             program, index, found, ours, relaxed, west, solver, deadline
         )
-        objective = _cost(program, improved)
-        bound = max(bound, whole)
-        proven = _gap(objective, bound)
-        return SolveResult(
-            SolverStatus.OPTIMAL if proven <= gap else SolverStatus.FEASIBLE,
-            improved,
-            objective,
-            bound,
-            proven,
-            time.perf_counter() - began,
-            f"{said}; bound from the LP relaxation ({_said(relaxation)})",
-        )
+        said = f"{said}; bound from the LP relaxation ({_said(relaxation)})"
+        return _judged(program, improved, max(bound, whole), gap, began, said)
     said = ""
     if relaxed is not None and not large:
         deadline = time.perf_counter() + time_limit * START_IMPROVE_SHARE
@@ -314,7 +296,7 @@ def _solve(
     result = solver(
         program, time_limit=min(left, time_limit * START_MIP_SHARE), gap=gap, start=ours.tolist()
     )
-    best = _best_of(program, result, ours, bound, gap, time.perf_counter() - began, said)
+    best = _best_of(program, result, ours, bound, gap, began, said)
     if best.status is SolverStatus.OPTIMAL or best.values is None or relaxed is None:
         return best
     # The solver's bound is in; what it finds after its root is slower in coming than what
@@ -323,12 +305,7 @@ def _solve(
     improved, more, _ = _improve(
         program, index, found, best.values, relaxed, west, solver, deadline
     )
-    objective = _cost(program, improved)
-    closed = None if best.bound is None else _gap(objective, best.bound)
-    status = SolverStatus.OPTIMAL if closed is not None and closed <= gap else SolverStatus.FEASIBLE
-    seconds = time.perf_counter() - began
-    detail = f"{best.detail}; then {more}"
-    return SolveResult(status, improved, objective, best.bound, closed, seconds, detail)
+    return _judged(program, improved, best.bound, gap, began, f"{best.detail}; then {more}")
 
 
 def _best_of(
@@ -337,7 +314,7 @@ def _best_of(
     ours: Floats,
     bound: float | None,
     gap: float,
-    seconds: float,
+    began: float,
     said: str,
 ) -> SolveResult:
     """The better of the MIP solver's plan and `ours` (the plan it started from), against the
@@ -349,11 +326,25 @@ def _best_of(
             values = theirs
     bounds = [b for b in (bound, result.bound) if b is not None]
     best = max(bounds) if bounds else None
+    return _judged(
+        program, values, best, gap, began, f"{result.status.value} ({result.detail}){said}"
+    )
+
+
+def _judged(
+    program: LinearProgram,
+    values: Floats,
+    bound: float | None,
+    gap: float,
+    began: float,
+    detail: str,
+) -> SolveResult:
+    """The plan `values` as the wave's result: optimal when `bound` proves it within `gap`."""
     objective = _cost(program, values)
-    proven = None if best is None else _gap(objective, best)
+    proven = None if bound is None else _gap(objective, bound)
     status = SolverStatus.OPTIMAL if proven is not None and proven <= gap else SolverStatus.FEASIBLE
-    detail = f"{result.status.value} ({result.detail}){said}"
-    return SolveResult(status, values, objective, best, proven, seconds, detail)
+    seconds = time.perf_counter() - began
+    return SolveResult(status, values, objective, bound, proven, seconds, detail)
 
 
 def _improve(
@@ -390,7 +381,7 @@ def _improve(
     if relaxed is not None and time.perf_counter() < deadline - 1.0:
         free = _disputed_columns(program, owned, values, relaxed)
         share = (deadline - time.perf_counter()) * RINS_SHARE
-        values, improved, whole = _re_solved(program, values, [free], solver, share)
+        values, improved, whole = _re_solved(program, values, free, solver, share)
         tried, better = 1, int(improved)
     offset = 0
     settled = relaxed is None  # no disputed order is left to gain on
@@ -411,9 +402,8 @@ def _improve(
             if left < 1.0:
                 break
             share = max(1.0, left / (len(groups) - number))
-            values, improved, bound = _re_solved(
-                program, values, [owned[o] for o in group], solver, share
-            )
+            columns = [column for o in group for column in owned[o]]
+            values, improved, bound = _re_solved(program, values, columns, solver, share)
             tried, better, whole = tried + 1, better + improved, max(whole, bound)
         offset = size // 2 if offset == 0 else 0
         if disputed:
@@ -487,14 +477,14 @@ def _disputed_columns(
 def _re_solved(
     program: LinearProgram,
     values: Floats,
-    orders: Sequence[Sequence[int]],
+    columns: Sequence[int],
     solver: Solver,
     time_limit: float,
 ) -> tuple[Floats, bool, float]:
-    """The plan `values` with the columns of `orders` re-solved by the MIP solver (the others
-    fixed) if that costs less and keeps to every row; whether it did; the solver's bound when
-    the columns were the whole program (else -inf)."""
-    free = np.array(sorted(c for columns in orders for c in columns), dtype=np.int64)
+    """The plan `values` with `columns` re-solved by the MIP solver (the others fixed) if that
+    costs less and keeps to every row; whether it did; the solver's bound when the columns
+    were the whole program (else -inf)."""
+    free = np.array(sorted(columns), dtype=np.int64)
     part = fixed_but(program, free, values)
     result = solver(part, time_limit=time_limit, gap=NEIGHBOURHOOD_GAP, start=values[free].tolist())
     whole = -math.inf
