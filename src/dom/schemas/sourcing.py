@@ -68,7 +68,10 @@ class ConstraintsDoc(BaseModel):
     )
     transfers_to_pickup: Flag = Field(
         default=False,
-        description="pickup lines the store cannot cover are shipped to it from another node",
+        description=(
+            "pickup and curbside lines come from the store's shelf or are transferred to it"
+            " from another node, whichever the profile's objective prefers"
+        ),
     )
 
 

@@ -5,7 +5,7 @@ store or transferred to it; allocation, the nodes' day, consolidation and releas
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -18,9 +18,10 @@ from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.inventory import Method as StockMethod
 from dom.domain.orders.lifecycle import Method, Status
 from dom.domain.orders.model import Fulfilment, Order, Part
+from dom.domain.sourcing.collection import shelf_picks, transfers_in
 from dom.domain.sourcing.model import Order as RoutedOrder
 from dom.domain.sourcing.model import OrderLine as RoutedLine
-from dom.domain.sourcing.model import Plan
+from dom.domain.sourcing.model import Plan, PlannedShipment
 from dom.domain.sourcing.profiles import OrderFacts
 from dom.ids import random_hex
 from dom.services import sourcing
@@ -74,23 +75,25 @@ def source_in(
                 rows,
             )
         decisions.append(str(decided.id))
-        added.extend(_fulfilments_of(decided.plan, now))
+        added.extend(_fulfilments_of(decided.plan.shipments, now))
         waiting.update(_reasons(decided.plan))
-    for method in (Method.PICKUP, Method.CURBSIDE):
-        collected = [line for line in outstanding if line.method is method]
-        if collected:
-            at_store, short = _collect_at_store(connection, found, collected, method, now)
-            added.extend(at_store)
-            waiting.update(short)
-    short_lines = [line for line in outstanding if line.method.at_store and line.line_id in waiting]
-    if short_lines:
-        transfer = _transfer_to_store(connection, zips, found, short_lines, actor, now, rows)
-        if transfer is not None:
-            decisions.append(str(transfer.id))
-            added.extend(_fulfilments_of(transfer.plan, now, found.pickup_node_id))
-            for line in short_lines:
-                waiting.pop(line.line_id, None)
-            waiting.update(_reasons(transfer.plan))
+    collected = [line for line in outstanding if line.method.at_store]
+    if collected:
+        transferring = _collection_request(connection, found, collected)
+        if transferring is None:
+            for method in (Method.PICKUP, Method.CURBSIDE):
+                lines = [line for line in collected if line.method is method]
+                if lines:
+                    at_store, short = _collect_at_store(connection, found, lines, method, now)
+                    added.extend(at_store)
+                    waiting.update(short)
+        else:
+            decided = _collect_or_transfer(
+                connection, found, collected, *transferring, actor, now, rows
+            )
+            decisions.append(str(decided.id))
+            added.extend(_collected_at(decided.plan, found, collected, now))
+            waiting.update(_reasons(decided.plan))
     current = network(connection)
     for new in added:
         day = sourcing.local_day(current.by_id[new.node_id], now)
@@ -130,48 +133,87 @@ def _consolidate(
         ]
 
 
-def _transfer_to_store(
-    connection: Connection,
-    zips: ZipDirectory,
-    found: Order,
-    lines: Sequence[Any],
-    actor: str,
-    now: datetime,
-    rows: list[dict[str, Any]] | None,
-) -> sourcing.Decision | None:
-    """Pickup lines the store cannot cover, shipped to it from other nodes when the order's
-    profile allows transfers: routed like a shipment to the store's address (a business, by
-    ground), with the transfer's cost and days; None when the profile does not allow it or
-    no node has any of them."""
+def _collection_request(
+    connection: Connection, found: Order, lines: Sequence[Any]
+) -> tuple[sourcing.SourcingRequest, RoutedOrder, sourcing.Chosen] | None:
+    """The collected lines as a request to route to the pickup store itself (a business, by
+    ground or faster, by the order's promise date) and the profile it routes under, when that
+    profile allows transfers to the store; None when it does not (or the store is not in the
+    network)."""
     store_id = found.pickup_node_id
     assert store_id is not None
-    store_node = network(connection).by_id[store_id]
+    store_node = network(connection).by_id.get(store_id)
+    if store_node is None:
+        return None
     request = sourcing.SourcingRequest(
         order_id=found.id,
         lines=tuple(RoutedLine(line.line_id, line.sku, line.quantity) for line in lines),
         zip_code=store_node.address.zip,
         residential=False,
+        promise_by=found.promise_by,
         facts=_facts_of(found),
     )
-    routed, facts = sourcing.order_of(zips, request)
+    routed = RoutedOrder(
+        found.id,
+        request.lines,
+        store_node.location,
+        request.service_level,
+        request.promise_by,
+        residential=False,
+    )
+    facts = replace(
+        request.facts, service_level=request.service_level, region=store_node.address.state
+    )
     chosen = sourcing.profile_for(connection, request, facts)
     if not chosen[0].constraints.transfers_to_pickup:
         return None
-    avoid = found.avoid | {(line.sku, store_id) for line in lines}
-    decided = sourcing.commit_in(
-        connection,
-        connection.engine,
-        actor,
-        found.channel,
-        request,
-        routed,
-        facts,
-        now,
-        avoid,
-        chosen,
-        rows,
+    return request, routed, chosen
+
+
+def _collect_or_transfer(
+    connection: Connection,
+    found: Order,
+    lines: Sequence[Any],
+    request: sourcing.SourcingRequest,
+    routed: RoutedOrder,
+    chosen: sourcing.Chosen,
+    actor: str,
+    now: datetime,
+    rows: list[dict[str, Any]] | None,
+) -> sourcing.Decision:
+    """Collected lines routed in one plan: from the pickup store's shelf, transferred to it
+    from other nodes, or a line split between them, as the profile weighs them; allocated
+    (the shelf's units for pickup) and recorded like any decision."""
+    store_id = found.pickup_node_id
+    assert store_id is not None
+    decided = sourcing.decide_collection_in(
+        connection, request, routed, found.channel, store_id, now, found.avoid, chosen
     )
-    return decided if decided.plan.shipments else None
+    return sourcing.record_collection_in(connection, decided, request, store_id, actor, now, rows)
+
+
+def _collected_at(
+    plan: Plan, found: Order, lines: Sequence[Any], now: datetime
+) -> list[Fulfilment]:
+    """The fulfilments of a collection plan: a request at the store per method for the units
+    from its shelf, as `_collect_at_store` makes them, and a transfer per other node."""
+    store_id = found.pickup_node_id
+    assert store_id is not None
+    method_of = {line.line_id: line.method for line in lines}
+    picked = [line for pick in shelf_picks(plan, store_id) for line in pick.lines]
+    at_store = [
+        Fulfilment(
+            _fulfilment_id(),
+            store_id,
+            method,
+            Status.SOURCED,
+            [Part(line.line_id, line.sku, line.quantity) for line in parts],
+            now,
+        )
+        for method in (Method.PICKUP, Method.CURBSIDE)
+        if (parts := [line for line in picked if method_of[line.line_id] is method])
+    ]
+    return at_store + _fulfilments_of(transfers_in(plan, store_id), now, store_id)
 
 
 def arrive_at_store(
@@ -254,7 +296,9 @@ def _facts_of(found: Order) -> OrderFacts:
     )
 
 
-def _fulfilments_of(plan: Plan, now: datetime, transfer_to: str | None = None) -> list[Fulfilment]:
+def _fulfilments_of(
+    shipments: Sequence[PlannedShipment], now: datetime, transfer_to: str | None = None
+) -> list[Fulfilment]:
     return [
         Fulfilment(
             id=_fulfilment_id(),
@@ -270,7 +314,7 @@ def _fulfilments_of(plan: Plan, now: datetime, transfer_to: str | None = None) -
             transfer_to=transfer_to,
             planned_packages=shipment.packages,
         )
-        for shipment in plan.shipments
+        for shipment in shipments
     ]
 
 

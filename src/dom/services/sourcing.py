@@ -23,8 +23,17 @@ from dom.domain.catalog import Product
 from dom.domain.errors import InvalidInput, NotFound, Problem
 from dom.domain.inventory import InsufficientStock, Method
 from dom.domain.network import Node
+from dom.domain.sourcing.collection import route_collection, shelf_picks, transfers_in
 from dom.domain.sourcing.engine import route
-from dom.domain.sourcing.model import Costs, Offer, Order, OrderLine, Plan, ShipmentLine
+from dom.domain.sourcing.model import (
+    Costs,
+    Offer,
+    Order,
+    OrderLine,
+    Plan,
+    PlannedShipment,
+    ShipmentLine,
+)
 from dom.domain.sourcing.profiles import OrderFacts, Profile, select_profile
 from dom.ids import random_hex
 from dom.services import forecasts
@@ -158,12 +167,42 @@ def record_in(
     decision's row is added to them for the caller to write with its own, instead."""
     decided = replace(decided, id=random_hex(8), committed=True)
     allocate_units(connection, units_of(decided.plan), now)
+    _write_decision(connection, decided, request, actor, rows)
+    return decided
+
+
+def record_collection_in(
+    connection: Connection,
+    decided: Decision,
+    request: SourcingRequest,
+    store_id: str,
+    actor: str,
+    now: datetime,
+    rows: list[dict[str, Any]] | None = None,
+) -> Decision:
+    """As `record_in`, for a plan of collected lines at `store_id` (`decide_collection_in`):
+    the units picked from its shelf are allocated for pickup there, the units transferred to
+    it for shipping at their nodes."""
+    decided = replace(decided, id=random_hex(8), committed=True)
+    plan = decided.plan
+    allocate_units(connection, shipment_units(shelf_picks(plan, store_id)), now, Method.PICKUP)
+    allocate_units(connection, shipment_units(transfers_in(plan, store_id)), now)
+    _write_decision(connection, decided, request, actor, rows)
+    return decided
+
+
+def _write_decision(
+    connection: Connection,
+    decided: Decision,
+    request: SourcingRequest,
+    actor: str,
+    rows: list[dict[str, Any]] | None,
+) -> None:
     row = decision_row_by(decided, actor) | {"request": request_record(request)}
     if rows is None:
         sourcing_store.insert_decision(connection, row)
     else:
         rows.append(row)
-    return decided
 
 
 def release(engine: Engine, principal: Principal, decision_id: str) -> Decision:
@@ -401,9 +440,7 @@ def decide_in(
     unit priced with its future value where it is, if the profile protects inventory)."""
     profile, version, rule = chosen or profile_for(connection, request, facts)
     skus = sorted({line.sku for line in order.lines})
-    products = repo.products_by_sku(connection, skus)
-    if len(products) < len(skus):
-        check_names(connection, skus, [], "lines")  # names every unknown SKU
+    products = _products(connection, skus)
     current = network(connection)
     available = offers(connection, current, skus, channel, now)
     if avoid:
@@ -413,6 +450,48 @@ def decide_in(
         order, available, products, current.services, profile, now, current.rates, current.dates
     )
     return Decision(None, order.id, found, profile.name, version, rule, False, now)
+
+
+def decide_collection_in(
+    connection: Connection,
+    request: SourcingRequest,
+    order: Order,
+    channel: str | None,
+    store_id: str,
+    now: datetime,
+    avoid: Collection[tuple[str, str]],
+    chosen: Chosen,
+) -> Decision:
+    """The plan for collected lines at the store `store_id` under the chosen profile: its
+    shelf's units for pickup weighed against transfers from every other node the channel may
+    ship from (each unit priced with its future value where it is, if the profile protects
+    inventory); `avoid` as for `commit_in`, the store's own pairs included."""
+    profile, version, rule = chosen
+    skus = sorted({line.sku for line in order.lines})
+    products = _products(connection, skus)
+    current = network(connection)
+    store_node = current.by_id[store_id]
+    on_shelf = store.available_units(connection, now, skus, Method.PICKUP, [store_id])
+    shelf = Offer(
+        store_node,
+        {sku: units for (sku, _), units in on_shelf.items() if (sku, store_id) not in avoid},
+    )
+    others = [o for o in offers(connection, current, skus, channel, now) if o.node.id != store_id]
+    if avoid:
+        others = _without(others, avoid)
+    shelf, *transfers = protected(connection, [profile], [shelf, *others], skus, now)
+    found = route_collection(
+        order, shelf, transfers, products, current.services, profile, now, current.rates
+    )
+    return Decision(None, order.id, found, profile.name, version, rule, False, now)
+
+
+def _products(connection: Connection, skus: Sequence[str]) -> dict[str, Product]:
+    """The products of these SKUs; InvalidInput naming every unknown one."""
+    products = repo.products_by_sku(connection, skus)
+    if len(products) < len(skus):
+        check_names(connection, skus, [], "lines")  # names every unknown SKU
+    return products
 
 
 def protected(
@@ -511,8 +590,13 @@ def local_day(node: Node, moment: datetime) -> date:
 
 
 def units_of(plan: Plan) -> dict[tuple[str, str], int]:
+    return shipment_units(plan.shipments)
+
+
+def shipment_units(shipments: Iterable[PlannedShipment]) -> dict[tuple[str, str], int]:
+    """Units per (SKU, node) the shipments take."""
     units: dict[tuple[str, str], int] = {}
-    for shipment in plan.shipments:
+    for shipment in shipments:
         for line in shipment.lines:
             key = (line.sku, shipment.node_id)
             units[key] = units.get(key, 0) + line.quantity

@@ -51,7 +51,8 @@ class Constraints:
     on_short: OnShort = OnShort.SPLIT
     #: orders wait for the next batch wave, routed jointly, instead of being routed at once
     wave: bool = False
-    #: pickup and curbside lines the store cannot cover are shipped to it from another node
+    #: pickup and curbside lines come from the store's shelf or are transferred to it from
+    #: another node, weighed in one plan (`collection`); without it they wait for the shelf
     transfers_to_pickup: bool = False
 
     @property
