@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from unittest import mock
 
 from bench.sourcing_data import OrderMaker, ScenarioSize, scenario
-from dom.adapters.highs import relax_with_highs, solve_in_child
+from dom.adapters.highs import relax_with_highs, solve_guarded
 from dom.adapters.zip_directory import zip_directory
 from dom.domain.sourcing import wave
 from dom.domain.sourcing.baselines import route_nearest
@@ -391,7 +391,7 @@ class _Stopwatch:
         _log(f"model {program.size[0]:,} variables, {program.size[1]:,} rows; solving")
         self._solving_since = time.time()
         self._save()
-        result = solve_in_child(program, time_limit=time_limit, gap=gap, start=start)
+        result = solve_guarded(program, time_limit=time_limit, gap=gap, start=start)
         self.results.append(result)
         self._solving_since = None
         self._save()

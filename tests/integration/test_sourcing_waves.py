@@ -4,6 +4,7 @@ than there is, and the solver's verdict is kept with the plans."""
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -216,3 +217,72 @@ def test_neighbourhoods_never_make_the_plan_worse_nor_break_a_row(
         assert "neighbourhoods improved" in solved.detail
         have = {(o.node.id, sku): n for o in offers for sku, n in o.available.items()}
         assert all(units <= have[key] for key, units in taken(result).items())
+
+
+class SideBySide:
+    """A solver and a relaxer that note the program relaxed and how many solves ran at once;
+    the whole program's solve waits (up to 2 s) for a neighbourhood's to start."""
+
+    def __init__(self) -> None:
+        self.programs: list[LinearProgram] = []
+        self.running = self.most = 0
+        self.lock = threading.Lock()
+        self.neighbourhood = threading.Event()
+
+    def relax(self, program: LinearProgram, *, time_limit: float) -> Relaxation:
+        self.programs.append(program)
+        return relax_with_highs(program, time_limit=time_limit)
+
+    def solve(self, program: LinearProgram, **options: Any) -> SolveResult:
+        whole = bool(self.programs) and len(program.costs) == len(self.programs[0].costs)
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            if whole:
+                self.neighbourhood.wait(2.0)
+            else:
+                self.neighbourhood.set()
+            return solve_with_highs(program, **options)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def test_a_mid_sized_wave_proves_its_gap_with_the_whole_mip_beside_the_neighbourhoods(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every wave takes the path of 2,000 orders: the relaxation, then the whole program's MIP in
+    # the background while neighbourhoods improve the plan in the foreground.
+    monkeypatch.setattr(wave, "START_ABOVE", 0)
+    monkeypatch.setattr(wave, "RELAX_ABOVE", 10**9)
+    rng = random.Random(14)
+    checked = side_by_side = 0
+    for _ in range(15):
+        orders, offers, products, profile = random_wave(rng)
+        watch = SideBySide()
+        profiles = {o.id: profile for o in orders}
+        # Gap 0: the relaxation's bound alone proves no wave.
+        result = route_wave(
+            orders,
+            offers,
+            products,
+            SERVICES,
+            profiles,
+            NOW,
+            watch.solve,
+            gap=0.0,
+            relax=watch.relax,
+        )
+        solved = result.solver
+        if not watch.programs or solved is None or solved.values is None:
+            continue
+        program = watch.programs[0]
+        optimum = solve_with_highs(program, time_limit=10, gap=0.0).objective
+        assert optimum is not None and solved.bound is not None and solved.objective is not None
+        assert solved.bound <= optimum + 1e-6 <= solved.objective + 2e-6
+        assert set(np.unique(solved.values)) <= {0.0, 1.0}
+        assert keeps_to_rows(program, solved.values)
+        checked += 1
+        side_by_side += watch.most == 2  # the whole MIP and a neighbourhood at once
+    assert checked >= 10 and side_by_side >= 5

@@ -110,3 +110,24 @@ def test_a_wave_below_the_relaxations_size_keeps_to_every_row_and_never_claims_m
         assert wave.keeps_to_rows(program, solved.values)
         checked += 1
     assert checked >= 10
+
+
+def test_the_supported_columns_are_those_plan_or_relaxation_use_and_each_lines_cheapest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wave, "CHEAPEST", 1)
+    program = LinearProgram()
+    # One order of one line (its line and shipment columns are one) at four nodes, dearest
+    # last; then its unfilled line (continuous).
+    a, b, c, d = (program.add_variable(cost) for cost in (3.0, 1.0, 5.0, 9.0))
+    left = program.add_variable(100.0, integer=False)
+    index = wave._Index(
+        x={(0, 0, "a"): a, (0, 0, "b"): b, (0, 0, "c"): c, (0, 0, "d"): d},
+        y={(0, "a"): a, (0, "b"): b, (0, "c"): c, (0, "d"): d},
+        u={(0, 0): left},
+        short={},
+    )
+    plan = np.array([1.0, 0.0, 0.0, 0.0, 0.0])
+    relaxed = np.array([0.0, 0.0, 0.3, 0.0, 0.7])
+    # a: planned; b: the cheapest; c: the relaxation's; left: continuous; d: none of these.
+    assert wave._supported_columns(program, index, plan, relaxed) == [a, b, c, left]

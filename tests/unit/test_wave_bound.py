@@ -4,12 +4,13 @@ solve in its own process answers like one in this process, or is stopped at its 
 from __future__ import annotations
 
 import random
+from typing import NoReturn
 
 import numpy as np
 import pytest
 
 from dom.adapters import highs
-from dom.adapters.highs import relax_with_highs, solve_in_child, solve_with_highs
+from dom.adapters.highs import relax_with_highs, solve_guarded, solve_in_child, solve_with_highs
 from dom.domain.sourcing.solver import (
     LinearProgram,
     SolveStatus,
@@ -130,3 +131,22 @@ def test_values_that_break_a_row_do_not_keep_to_the_program() -> None:
     program.add_row("room for one", [(x, 1.0), (y, 1.0)], 0.0, 1.0)
     assert keeps_to_rows(program, np.array([1.0, 0.0]))
     assert not keeps_to_rows(program, np.array([1.0, 1.0]))
+
+
+def test_a_guarded_solve_keeps_small_programs_in_this_process_and_sends_large_ones_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    program = assignment(random.Random(5))
+
+    def no_process(*_: object, **__: object) -> NoReturn:
+        raise AssertionError("a small program started a process")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(highs, "solve_in_child", no_process)
+        here = solve_guarded(program, time_limit=10, gap=0.0)
+    assert here.objective == pytest.approx(optimum_here(program))
+    # Above the size, a solve still running past its deadline is stopped, as in its own process.
+    monkeypatch.setattr(highs, "IN_PROCESS_COLUMNS", 0)
+    monkeypatch.setattr(highs, "GRACE", 0.0)
+    there = solve_guarded(program, time_limit=0.0, gap=0.0)
+    assert there.status is SolveStatus.NO_SOLUTION and "stopped" in there.detail

@@ -18,7 +18,7 @@ from dom.adapters import inventory_store as store
 from dom.adapters import repositories as repo
 from dom.adapters import sourcing_store
 from dom.adapters.database import reading, writing
-from dom.adapters.highs import relax_with_highs, solve_in_child
+from dom.adapters.highs import relax_with_highs, solve_guarded
 from dom.adapters.network_cache import network
 from dom.adapters.zip_directory import ZipDirectory
 from dom.domain.access import Action, Principal
@@ -99,7 +99,7 @@ def route_orders(
         current.services,
         {order.id: profile for (order, _), (profile, _, _) in zip(orders, chosen, strict=True)},
         moment,
-        solve_in_child,
+        solve_guarded,
         time_limit=time_limit,
         excluded=excluded,
         relax=relax_with_highs,
@@ -273,7 +273,7 @@ def reoptimize(
         current.services,
         profiles,
         moment,
-        solve_in_child,
+        solve_guarded,
         time_limit=time_limit,
         excluded=excluded,
         relax=relax_with_highs,
