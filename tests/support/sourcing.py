@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
+import numpy as np
+
 from dom.adapters.highs import relax_with_highs, solve_with_highs
 from dom.domain.carriers import CarrierService, billable_weight
 from dom.domain.catalog import Dimensions, Product
@@ -33,7 +35,7 @@ from dom.domain.network import (
 from dom.domain.promise import add_business_days, ship_date
 from dom.domain.sourcing.model import Offer, Order, OrderLine
 from dom.domain.sourcing.profiles import Constraints, OnShort, Profile, Weights
-from dom.domain.sourcing.solver import LinearProgram, Relaxation
+from dom.domain.sourcing.solver import Floats, LinearProgram, Relaxation
 from dom.domain.sourcing.wave import WaveResult, route_wave
 from dom.services.carrier_defaults import default_services
 
@@ -268,3 +270,10 @@ def _freight(service: CarrierService, zone: int, pounds: int, residential: bool)
     each = math.ceil(pounds / parcels)
     price = service.price_in_zone(zone, each, residential=residential)
     return math.inf if price is None else parcels * price
+
+
+def whole_plan(program: LinearProgram, values: Floats) -> bool:
+    """Every 0/1 column of `program` 0 or 1 in `values`, every other a whole number (the
+    shipments beyond an order's first): a plan, not a relaxation's fractions."""
+    binary = np.asarray(program.integer, dtype=bool)
+    return set(np.unique(values[binary])) <= {0.0, 1.0} and np.array_equal(values, np.round(values))
