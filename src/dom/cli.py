@@ -1289,7 +1289,7 @@ def simulate_run(
 
     With no policy named: lowest-cost against the nearest baseline. Exits 1 if any plan breaks
     a rule (stock, capacity, promise, profile), which would be a bug."""
-    from dom.adapters.highs import solve_with_highs
+    from dom.adapters.highs import relax_with_highs, solve_guarded
     from dom.simulation.policies import Baseline, policies
     from dom.simulation.report import Result, chart_files, compare, table_rows
     from dom.simulation.report import as_json as report_json
@@ -1315,7 +1315,12 @@ def simulate_run(
 
     with _stdout_to_stderr():
         results = compare(
-            found, chosen, solve_with_highs, wave_time_limit=wave_time_limit, progress=done
+            found,
+            chosen,
+            solve_guarded,
+            wave_time_limit=wave_time_limit,
+            progress=done,
+            relax=relax_with_highs,
         )
     if plots is not None:
         plots.mkdir(parents=True, exist_ok=True)

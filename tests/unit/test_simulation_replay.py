@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from dom.adapters.highs import solve_with_highs
+from dom.adapters.highs import relax_with_highs, solve_with_highs
 from dom.domain.errors import InvalidField, InvalidInput
 from dom.domain.network import Node, NodeType
+from dom.domain.sourcing import wave
 from dom.domain.sourcing.baselines import NEAREST
 from dom.domain.sourcing.model import Order, OrderLine
 from dom.domain.sourcing.profiles import FASTEST
+from dom.domain.sourcing.solver import LinearProgram, Relaxation
 from dom.domain.sourcing.validate import plan_violations
 from dom.simulation.model import Arrival, DailyCapacity, Scenario
 from dom.simulation.policies import Baseline, policies, profile_named
@@ -164,3 +166,26 @@ def test_a_west_coast_node_shipping_the_same_evening_after_midnight_utc_breaks_n
         outcome.plan, late.order, offers, scenario.products, SERVICES, NEAREST, late.arrives_at
     )
     assert found == []
+
+
+def test_waves_of_a_replay_start_from_the_lp_relaxation_when_given_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wave, "START_ABOVE", 0)  # every wave, however small, is relaxed first
+    relaxed: list[int] = []
+
+    def relax(program: LinearProgram, *, time_limit: float) -> Relaxation:
+        relaxed.append(len(program.costs))
+        return relax_with_highs(program, time_limit=time_limit)
+
+    arrivals = [arrival(f"o{i}", hours) for i, hours in enumerate([9, 10, 11, 12])]
+    scenario = world(
+        [
+            (NEW_YORK, {"A": 2}, DailyCapacity(orders=2, units=None)),
+            (COLUMBUS, {"A": 5}, DailyCapacity(None, None)),
+        ],
+        arrivals,
+    )
+    run = replay(scenario, wave_policy(2), solve_with_highs, wave_time_limit=5, relax=relax)
+    assert run.violations == 0 and len(run.outcomes) == 4
+    assert len(relaxed) == 2  # one relaxation per wave of two orders

@@ -29,7 +29,7 @@ from dom.domain.sourcing.engine import route
 from dom.domain.sourcing.model import Offer, Order, Plan
 from dom.domain.sourcing.profiles import LOWEST_COST, Profile
 from dom.domain.sourcing.rates import DateBook, RateBook
-from dom.domain.sourcing.solver import Solver
+from dom.domain.sourcing.solver import Relaxer, Solver
 from dom.domain.sourcing.validate import plan_violations
 from dom.domain.sourcing.wave import Ledger, route_wave
 from dom.simulation.model import Arrival, Scenario
@@ -117,13 +117,15 @@ def replay(
     solver: Solver | None = None,
     *,
     wave_time_limit: float = 20.0,
+    relax: Relaxer | None = None,
 ) -> Run:
-    """Every order of the scenario routed under `policy`; waves need a `solver`."""
+    """Every order of the scenario routed under `policy`; waves need a `solver`, and start from
+    the LP relaxation when given `relax`."""
     began = time.perf_counter()
     if policy.kind is PolicyKind.WAVE:
         if solver is None:
             raise ValueError("a wave policy needs a solver")
-        outcomes = _in_waves(scenario, policy, solver, wave_time_limit)
+        outcomes = _in_waves(scenario, policy, solver, wave_time_limit, relax)
     else:
         outcomes = _order_by_order(scenario, policy.profile, _decider(scenario, policy))
     return Run(policy, tuple(outcomes), time.perf_counter() - began)
@@ -227,7 +229,7 @@ def _batches(scenario: Scenario, size: int) -> list[list[Arrival]]:
 
 
 def _in_waves(
-    scenario: Scenario, policy: Policy, solver: Solver, time_limit: float
+    scenario: Scenario, policy: Policy, solver: Solver, time_limit: float, relax: Relaxer | None
 ) -> list[Outcome]:
     days = _Days(scenario)
     profiles = {a.order.id: policy.profile for a in scenario.arrivals}
@@ -247,6 +249,7 @@ def _in_waves(
             now,
             solver,
             time_limit=time_limit,
+            relax=relax,
         )
         seconds = time.perf_counter() - began
         for arrival in batch:

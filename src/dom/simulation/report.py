@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from dom.domain.network import NodeType
-from dom.domain.sourcing.solver import Solver
+from dom.domain.sourcing.solver import Relaxer, Solver
 from dom.simulation import charts
 from dom.simulation.metrics import (
     Metrics,
@@ -35,11 +35,13 @@ def compare(
     *,
     wave_time_limit: float = 20.0,
     progress: Callable[[Result], None] | None = None,
+    relax: Relaxer | None = None,
 ) -> list[Result]:
-    """Replay the scenario under each policy, each from the same starting stock."""
+    """Replay the scenario under each policy, each from the same starting stock; waves with
+    `solver`, and from the LP relaxation when given `relax` (see `wave.route_wave`)."""
     results = []
     for policy in policies:
-        run = replay(scenario, policy, solver, wave_time_limit=wave_time_limit)
+        run = replay(scenario, policy, solver, wave_time_limit=wave_time_limit, relax=relax)
         result = Result(run, measure(run, scenario))
         if progress is not None:
             progress(result)
