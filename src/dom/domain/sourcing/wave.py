@@ -21,7 +21,8 @@ myopic baseline), so that plan is the warm start. It stops at its time limit wit
 plan found and the solver's bound, and routes order by order whatever the solver could not
 settle. Given a relaxer, the wave starts from the LP relaxation: a proven bound from its prices,
 a plan rounded from its solution, improved neighbourhood by neighbourhood, first where the two
-disagree; then, below `RELAX_ABOVE` columns, the whole MIP from that plan (`_solve`).
+disagree; below `RELAX_ABOVE` columns the whole MIP runs beside the neighbourhoods, on the
+machine's other core, for its cuts' bound (`_solve`).
 """
 
 from __future__ import annotations
@@ -114,11 +115,11 @@ NEIGHBOURHOOD_GAP = 1e-4
 DISPUTED = 0.1
 RINS_SHARE = 0.5
 DISPUTED_GROUP = 200
-#: The first neighbourhood of a wave whose supported columns are no more than `SUPPORT_AT_MOST`
+#: After the disputed columns, a wave whose supported columns are no more than `SUPPORT_AT_MOST`
 #: re-solves them all (`_supported_columns`): the columns the plan or the relaxation's solution
 #: use, and each work line's `CHEAPEST` cheapest nodes. At 2,000 orders some 24,000 of 47,802
-#: columns, solved in 12-17 s to a plan 0.4 % above the optimum (the disputed columns alone:
-#: 1.5 %); at 5,000 orders (43,000 with one cheapest node) HiGHS improves nothing in 30 s.
+#: columns, solved in 12-17 s to a plan 0.4 % above the optimum (from 1.5 % after the disputed
+#: columns); at 5,000 orders (43,000 with one cheapest node) HiGHS improves nothing in 30 s.
 CHEAPEST = 2
 SUPPORT_AT_MOST = 30_000
 #: The rounded plan sends a line only where the relaxation sends at least this much of it
@@ -402,10 +403,9 @@ def _improve(
     deadline: float,
     stop: Callable[[], bool] = lambda: False,
 ) -> tuple[Floats, str, float]:
-    """A large-neighbourhood search from the plan `values` until `deadline` (or until `stop`
-    says so); each
-    neighbourhood's program (every other column fixed as planned: `fixed_but`) goes to the MIP
-    solver, and its plan is kept when it costs less and keeps to every row.
+    """A large-neighbourhood search from the plan `values` until `deadline` or until `stop`
+    says so; each neighbourhood's program (every other column fixed as planned: `fixed_but`)
+    goes to the MIP solver, and its plan is kept when it costs less and keeps to every row.
 
     Where the plan and the relaxation's solution `relaxed` agree, the plan already does what the
     bound assumes; the rest is where it loses what the bound says could be had. So first the
