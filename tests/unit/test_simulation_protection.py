@@ -4,6 +4,7 @@ expects, where the myopic policy ships it to someone a far centre serves nearly 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from dom.adapters.highs import prices_with_highs
 from dom.domain.network import NodeType
 from dom.domain.sourcing.engine import route
+from dom.domain.sourcing.forecast import LOST_SALE
 from dom.domain.sourcing.model import Order, OrderLine
 from dom.domain.sourcing.profiles import FREE_SHIPPING, LOWEST_COST
 from dom.domain.sourcing.rates import DateBook, RateBook
@@ -20,6 +22,7 @@ from dom.simulation.model import Arrival, DailyCapacity, Scenario
 from dom.simulation.policies import profile_named, protecting
 from dom.simulation.protection import (
     past_demand,
+    past_demand_against,
     protection_for,
     rolling_protection_for,
     sampled_orders,
@@ -75,6 +78,19 @@ def test_a_past_pickup_is_demand_at_its_store_worth_the_transfer_it_would_need()
     assert sorted({d.age_days for d in found}) == [1, 2, 3]
     # Without the store's unit, the centre transfers it across the country.
     assert all(d.extra_cost > 10 for d in found)
+
+
+def test_past_pickups_against_a_store_sold_out_are_demand_at_the_centre_transferring() -> None:
+    day = world()
+    sold_out = [
+        replace(offer, available={"A": 0}) if offer.node.id == STORE.id else offer
+        for offer in day.day_offers({})
+    ]
+    found = past_demand_against(day, sold_out)
+    assert len(found) == 6
+    assert {(d.node_id, d.sku, d.units) for d in found} == {(CENTRE.id, "A", 1)}
+    # Nobody else holds A: without the centre's units the pickup is a lost sale, not a transfer.
+    assert all(10 < LOST_SALE - d.extra_cost < LOST_SALE for d in found)
 
 
 def test_the_horizon_is_the_rest_of_the_day_by_when_past_orders_came() -> None:

@@ -107,7 +107,13 @@ def protection_for(scenario: Scenario, settings: Settings | None = None) -> Prot
 def past_demand(scenario: Scenario) -> list[Demand]:
     """Every line the history's orders would ship, as demand at the node shipping it, with
     what the order would cost more without that node's units of the line."""
-    ledger = Ledger(scenario.day_offers({}))
+    return past_demand_against(scenario, scenario.day_offers({}))
+
+
+def past_demand_against(scenario: Scenario, stock: Sequence[Offer]) -> list[Demand]:
+    """`past_demand`, each past order planned against the stock `stock` offers (each order
+    alone, none taking from the next)."""
+    ledger = Ledger(stock)
     book, calendar = RateBook(), DateBook()
     found = []
     for arrival in scenario.history:
