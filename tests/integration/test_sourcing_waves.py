@@ -287,3 +287,27 @@ def test_a_mid_sized_wave_proves_its_gap_with_the_whole_mip_beside_the_neighbour
         checked += 1
         side_by_side += watch.most == 2  # the whole MIP and a neighbourhood at once
     assert checked >= 10 and side_by_side >= 5
+
+
+def test_a_wave_prices_shipments_beyond_an_orders_first_unless_told_not_to() -> None:
+    rng = random.Random(15)
+    priced_waves = 0
+    for _ in range(20):
+        orders, offers, products, profile = random_wave(rng)
+        profiles = {o.id: profile for o in orders}
+        rows: dict[float, list[str]] = {}
+        for split_price in (wave.SPLIT_PRICE, 0.0):
+            seen: list[LinearProgram] = []
+
+            def solver(program: LinearProgram, into: Any = seen, **options: Any) -> SolveResult:
+                into.append(program)
+                return solve_with_highs(program, **options)
+
+            route_wave(
+                orders, offers, products, SERVICES, profiles, NOW, solver, split_price=split_price
+            )
+            rows[split_price] = seen[0].row_names if seen else []
+        # Only an order that could ship from two nodes or more gets the row.
+        assert "shipments beyond the first" not in rows[0.0]
+        priced_waves += "shipments beyond the first" in rows[wave.SPLIT_PRICE]
+    assert priced_waves >= 5

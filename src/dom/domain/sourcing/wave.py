@@ -171,11 +171,13 @@ def route_wave(
     gap: float = 0.005,
     excluded: Mapping[str, frozenset[str]] | None = None,
     relax: Relaxer | None = None,
+    split_price: float = SPLIT_PRICE,
 ) -> WaveResult:
     """Route every order of the wave (each under its profile, `profiles[order.id]`) jointly;
     `excluded[order.id]` names nodes that order may not use (its channel's distribution group).
     With `relax`, the LP relaxation first gives a proven bound and a rounded plan (see
-    `_solve`)."""
+    `_solve`). `split_price` is the model's price per shipment beyond an order's first (0: the
+    plan cheapest in money, as a hindsight benchmark wants)."""
     book, calendar = RateBook(), DateBook()
     barred = excluded or {}
     baseline = route_one_by_one(
@@ -201,7 +203,7 @@ def route_wave(
     )
     by_id = {o.id: o for o in orders}
     warm = min((baseline, first), key=lambda plans: _total(plans.values(), by_id))
-    program, index = _program(found, offers, products, book, warm)
+    program, index = _program(found, offers, products, book, warm, split_price)
     start = _start(program, index, found, warm)
     result = _solve(program, index, found, offers, start, solver, relax, time_limit, gap)
     if not result.has_solution or result.values is None:
@@ -783,6 +785,7 @@ def _program(
     products: Mapping[str, Product],
     book: RateBook,
     baseline: Mapping[str, Plan] | None = None,
+    split_price: float = SPLIT_PRICE,
 ) -> tuple[LinearProgram, _Index]:
     """The wave's MIP; each order's columns are its shortlist and the nodes its `baseline`
     plan ships from, so that plan is a solution of the program."""
@@ -833,8 +836,8 @@ def _program(
                 program.add_row("a promised order short misses its promise", row, -1e30, 0.0)
         if per_order and c.limit < len(per_order):
             program.add_row("shipments per order", per_order, 0.0, float(c.limit))
-        if SPLIT_PRICE and not single and len(per_order) > 1:
-            beyond = program.add_variable(SPLIT_PRICE, upper=float(len(per_order)), integer=False)
+        if split_price and not single and len(per_order) > 1:
+            beyond = program.add_variable(split_price, upper=float(len(per_order)), integer=False)
             index.splits[o] = beyond
             row = [*per_order, (beyond, -1.0)]
             program.add_row("shipments beyond the first", row, -1e30, 1.0)
