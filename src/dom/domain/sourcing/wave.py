@@ -171,13 +171,14 @@ def route_wave(
     gap: float = 0.005,
     excluded: Mapping[str, frozenset[str]] | None = None,
     relax: Relaxer | None = None,
-    split_price: float = SPLIT_PRICE,
+    split_price: float | None = None,
 ) -> WaveResult:
     """Route every order of the wave (each under its profile, `profiles[order.id]`) jointly;
     `excluded[order.id]` names nodes that order may not use (its channel's distribution group).
     With `relax`, the LP relaxation first gives a proven bound and a rounded plan (see
-    `_solve`). `split_price` is the model's price per shipment beyond an order's first (0: the
-    plan cheapest in money, as a hindsight benchmark wants)."""
+    `_solve`). `split_price` is the model's price per shipment beyond an order's first
+    (`SPLIT_PRICE` if not given; 0: the plan cheapest in money, as a hindsight benchmark
+    wants)."""
     book, calendar = RateBook(), DateBook()
     barred = excluded or {}
     baseline = route_one_by_one(
@@ -785,10 +786,12 @@ def _program(
     products: Mapping[str, Product],
     book: RateBook,
     baseline: Mapping[str, Plan] | None = None,
-    split_price: float = SPLIT_PRICE,
+    split_price: float | None = None,
 ) -> tuple[LinearProgram, _Index]:
     """The wave's MIP; each order's columns are its shortlist and the nodes its `baseline`
-    plan ships from, so that plan is a solution of the program."""
+    plan ships from, so that plan is a solution of the program; shipments beyond an order's
+    first priced `split_price` (`SPLIT_PRICE` if not given)."""
+    split_price = SPLIT_PRICE if split_price is None else split_price
     program = LinearProgram()
     index = _Index({}, {}, {}, {})
     stock: dict[tuple[str, str], list[tuple[int, float]]] = {}
