@@ -182,39 +182,17 @@ def backstop(document: dict[str, Any]) -> None:
 
 
 def measure(day: Scenario, seed: int) -> SeedResult:
-    orders = [a.order for a in day.arrivals]
-    offers = day.day_offers({})
-    now = day.start
-    profiles = {order.id: LOWEST_COST for order in orders}
-    began = time.perf_counter()
-    myopic = route_one_by_one(orders, offers, day.products, day.services, profiles, now)
-    myopic_outcome = _outcome(myopic.values(), began)
+    myopic, hindsight, gap = myopic_and_hindsight(day)
     began = time.perf_counter()
     rolling = rolling_protection_for(day, prices_with_highs)
     assert rolling is not None, "the scenario has a history"
     forecast_seconds = time.perf_counter() - began
     protected, latency = _order_by_order(day, rolling.offers, rolling.took)
     forecast_only, forecast_latency = _order_by_order(day, rolling.forecast.offers, _forget)
-    began = time.perf_counter()
-    with _native_stdout_to_stderr():
-        wave = route_wave(
-            orders,
-            offers,
-            day.products,
-            day.services,
-            profiles,
-            now,
-            solve_with_highs,
-            time_limit=HINDSIGHT_SECONDS,
-            gap=HINDSIGHT_GAP,
-            split_price=0.0,  # hindsight is the cheapest plan in money, not in parcels
-        )
-    hindsight = _outcome(wave.plans.values(), began)
-    gap = wave.solver.gap if wave.solver is not None else None
     return SeedResult(
         seed,
-        len(orders),
-        myopic_outcome,
+        len(day.arrivals),
+        myopic,
         protected,
         hindsight,
         gap,
@@ -224,6 +202,34 @@ def measure(day: Scenario, seed: int) -> SeedResult:
         forecast_latency,
         rolling.stock_prices.solves,
     )
+
+
+def myopic_and_hindsight(day: Scenario) -> tuple[Outcome, Outcome, float | None]:
+    """The day routed order by order under lowest-cost (myopic), and all at once knowing every
+    order (hindsight: the cheapest plan in money the solver finds), with hindsight's proven
+    gap."""
+    orders = [a.order for a in day.arrivals]
+    offers = day.day_offers({})
+    profiles = {order.id: LOWEST_COST for order in orders}
+    began = time.perf_counter()
+    plans = route_one_by_one(orders, offers, day.products, day.services, profiles, day.start)
+    myopic = _outcome(plans.values(), began)
+    began = time.perf_counter()
+    with _native_stdout_to_stderr():
+        wave = route_wave(
+            orders,
+            offers,
+            day.products,
+            day.services,
+            profiles,
+            day.start,
+            solve_with_highs,
+            time_limit=HINDSIGHT_SECONDS,
+            gap=HINDSIGHT_GAP,
+            split_price=0.0,  # hindsight is the cheapest plan in money, not in parcels
+        )
+    hindsight = _outcome(wave.plans.values(), began)
+    return myopic, hindsight, wave.solver.gap if wave.solver is not None else None
 
 
 def _order_by_order(

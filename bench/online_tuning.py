@@ -26,20 +26,16 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.online import (
-    HINDSIGHT_GAP,
-    HINDSIGHT_SECONDS,
     _native_stdout_to_stderr,
     _order_by_order,
-    _outcome,
+    myopic_and_hindsight,
     scenario,
 )
-from dom.adapters.highs import prices_with_highs, solve_with_highs
+from dom.adapters.highs import prices_with_highs
 from dom.domain.network import NodeType
 from dom.domain.sourcing.forecast import Demand, Settings, estimate
 from dom.domain.sourcing.future_value import averaged
 from dom.domain.sourcing.model import Offer, Plan
-from dom.domain.sourcing.profiles import LOWEST_COST
-from dom.domain.sourcing.wave import route_one_by_one, route_wave
 from dom.simulation.model import Scenario
 from dom.simulation.protection import (
     Protection,
@@ -255,28 +251,12 @@ def fixed_for(seed: int) -> Fixed:
         with path.open("rb") as file:
             return Fixed(**pickle.load(file))
     day = scenario(seed)
-    orders = [a.order for a in day.arrivals]
-    offers = day.day_offers({})
-    profiles = {order.id: LOWEST_COST for order in orders}
-    began = time.perf_counter()
-    myopic = _outcome(
-        route_one_by_one(orders, offers, day.products, day.services, profiles, day.start).values(),
-        began,
-    )
+    myopic, hindsight, gap = myopic_and_hindsight(day)
     forecast = protection_for(day)
     prices = stock_prices_for(day, prices_with_highs)
     assert forecast is not None and prices is not None, "the scenario has a history"
-    with _native_stdout_to_stderr():
-        wave = route_wave(
-            orders, offers, day.products, day.services, profiles, day.start, solve_with_highs,
-            time_limit=HINDSIGHT_SECONDS, gap=HINDSIGHT_GAP, split_price=0.0,
-        )  # fmt: skip
-    hindsight = _outcome(wave.plans.values(), began)
     assert myopic.unfilled == hindsight.unfilled == 0, "the backstop fills every unit"
-    found = Fixed(
-        day, forecast, prices, myopic.cost, hindsight.cost,
-        wave.solver.gap if wave.solver is not None else None,
-    )  # fmt: skip
+    found = Fixed(day, forecast, prices, myopic.cost, hindsight.cost, gap)
     CACHE.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as file:
         pickle.dump(vars(found), file)

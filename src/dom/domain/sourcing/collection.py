@@ -23,7 +23,7 @@ from dom.domain.carriers import CarrierService, ZoneBand
 from dom.domain.catalog import Product
 from dom.domain.network import EVERY_DAY, Capability, Node, NodeType
 from dom.domain.promise import ready_date
-from dom.domain.sourcing.engine import route
+from dom.domain.sourcing.engine import outside_places, route
 from dom.domain.sourcing.model import Offer, Order, Plan, PlannedShipment
 from dom.domain.sourcing.profiles import Constraints, Profile
 from dom.domain.sourcing.rates import DateBook, RateBook
@@ -154,18 +154,9 @@ def _judging_transfers(
     allowed: list[Offer] = []
     kept_out: dict[str, str] = {}
     for offer in transfers:
-        why = _outside(offer.node, rules)
-        if why is not None and _outside(offer.node, widened) is None:
-            kept_out[offer.node.id] = why
+        outside = outside_places(offer.node, rules)
+        if outside is not None and outside_places(offer.node, widened) is None:
+            kept_out[offer.node.id] = outside[0]
         else:
             allowed.append(offer)
     return allowed, kept_out
-
-
-def _outside(node: Node, c: Constraints) -> str | None:
-    """Why the rules on node types and regions keep the node out, as the engine says it."""
-    if c.node_types is not None and node.type not in c.node_types:
-        return f"node type {node.type.value} is not allowed by the profile"
-    if c.regions is not None and node.address.state not in c.regions:
-        return f"region {node.address.state} is not allowed by the profile"
-    return None

@@ -44,7 +44,7 @@ from dom.domain.sourcing.model import (
     Unfilled,
     UnfilledLine,
 )
-from dom.domain.sourcing.profiles import OnShort, Profile
+from dom.domain.sourcing.profiles import Constraints, OnShort, Profile
 from dom.domain.sourcing.rates import DateBook, RateBook
 
 #: Service levels from slowest to fastest: an order may go by its level or a faster one.
@@ -368,10 +368,9 @@ def _model(
     available = offer.available
     usable = {sku: n if (n := available.get(sku, 0) - keep) > 0 else 0 for sku in reach.skus}
     model = NodeModel(offer, miles, options, usable)
-    if c.node_types is not None and node.type not in c.node_types:
-        return model, f"node type {node.type.value} is not allowed by the profile", "node_types"
-    if c.regions is not None and node.address.state not in c.regions:
-        return model, f"region {node.address.state} is not allowed by the profile", "regions"
+    restricted = c.node_types is not None or c.regions is not None  # a call saved per node
+    if restricted and (placed := outside_places(node, c)) is not None:
+        return model, *placed
     if c.max_distance_miles is not None and miles > c.max_distance_miles:
         return (
             model,
@@ -381,6 +380,16 @@ def _model(
     if offer.orders_left_today is not None and offer.orders_left_today <= 0:
         return model, "no capacity left today", "capacity"
     return model, None, None
+
+
+def outside_places(node: Node, c: Constraints) -> tuple[str, str] | None:
+    """Why the profile's rules on node types and regions keep the node out, and which rule;
+    None when they let it in."""
+    if c.node_types is not None and node.type not in c.node_types:
+        return f"node type {node.type.value} is not allowed by the profile", "node_types"
+    if c.regions is not None and node.address.state not in c.regions:
+        return f"region {node.address.state} is not allowed by the profile", "regions"
+    return None
 
 
 def _work_lines(
